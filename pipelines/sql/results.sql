@@ -1,0 +1,139 @@
+-- zhengtai results: what `zhengtai build` computes from the ledgers. Every row is stamped with the
+-- build that produced it; build_runs records the catalogue version and the method settings, so a past
+-- result can be reproduced. The dashboard, reports and notebooks read only these tables (and, for
+-- record-level drill-down, the ledger tables through warning_evidence).
+--
+-- Periods: grain is month | quarter | half | year | rolling12; period keys are
+--   month '2024-03', quarter '2024Q1', half '2024H1', year '2024', rolling12 'R12-2024-03' (12 months to March 2024).
+
+CREATE TABLE IF NOT EXISTS build_runs (
+    build_id          VARCHAR PRIMARY KEY,
+    built_at          TIMESTAMP NOT NULL,
+    catalogue_version VARCHAR NOT NULL,
+    catalogue_sha256  VARCHAR NOT NULL,
+    settings          JSON NOT NULL,     -- every method choice: missing data, outliers, normalisation, weights, aggregation, grades
+    status            VARCHAR NOT NULL,  -- complete
+    seconds           DOUBLE
+);
+
+-- The catalogue as it was for that build, for readers that do not parse YAML.
+CREATE TABLE IF NOT EXISTS indicator_catalogue (
+    build_id      VARCHAR NOT NULL,
+    indicator_id  VARCHAR NOT NULL,
+    name_zh       VARCHAR NOT NULL,
+    name_en       VARCHAR NOT NULL,
+    dimension     VARCHAR NOT NULL,
+    dimension_zh  VARCHAR NOT NULL,
+    duty          VARCHAR NOT NULL,      -- the work-plan duty it monitors
+    direction     INTEGER NOT NULL,      -- 1 higher = riskier, -1 protective
+    weight        DOUBLE NOT NULL,
+    definition    VARCHAR NOT NULL,
+    rationale     VARCHAR NOT NULL,
+    false_positives VARCHAR NOT NULL
+);
+
+-- One value per unit, period and indicator.
+CREATE TABLE IF NOT EXISTS indicator_values (
+    build_id          VARCHAR NOT NULL,
+    grain             VARCHAR NOT NULL,
+    period            VARCHAR NOT NULL,
+    unit_name         VARCHAR NOT NULL,
+    indicator_id      VARCHAR NOT NULL,
+    numerator         DOUBLE,
+    denominator       DOUBLE,
+    value             DOUBLE,            -- raw value (NULL when missing or below the minimum sample)
+    sample            INTEGER,           -- records it rests on
+    status            VARCHAR NOT NULL,  -- ok | small_sample | missing | imputed | zero
+    normalised        DOUBLE,            -- 0-100, 100 = riskiest, after outlier treatment and direction
+    percentile        DOUBLE,            -- among all units in the period, 0-100
+    sector_percentile DOUBLE,            -- among the unit's sector peers
+    threshold         DOUBLE,            -- warning threshold on the raw value, if the indicator has one
+    flagged           BOOLEAN NOT NULL
+);
+
+-- Scores per unit and period: the overall index (level = 'index') and each dimension (level = dimension id).
+CREATE TABLE IF NOT EXISTS unit_scores (
+    build_id      VARCHAR NOT NULL,
+    grain         VARCHAR NOT NULL,
+    period        VARCHAR NOT NULL,
+    unit_name     VARCHAR NOT NULL,
+    level         VARCHAR NOT NULL,
+    score         DOUBLE,                -- 0-100, higher = riskier
+    rank          INTEGER,               -- 1 = riskiest in the period
+    rank_p05      DOUBLE,                -- uncertainty: 5th-95th percentile of the rank over Monte Carlo draws
+    rank_p95      DOUBLE,
+    grade         VARCHAR,               -- 红 | 橙 | 黄 | 绿 (index level; dimensions may carry one too)
+    sector_rank   INTEGER,               -- rank among the unit's sector peers
+    change_prev   DOUBLE,                -- 环比: score minus previous period's
+    change_yoy    DOUBLE,                -- 同比: score minus the same period a year before
+    rising        BOOLEAN                -- rising-risk flag
+);
+
+-- How each indicator adds to the index: contributions of a unit-period add up to its index score.
+CREATE TABLE IF NOT EXISTS contributions (
+    build_id      VARCHAR NOT NULL,
+    grain         VARCHAR NOT NULL,
+    period        VARCHAR NOT NULL,
+    unit_name     VARCHAR NOT NULL,
+    indicator_id  VARCHAR NOT NULL,
+    dimension     VARCHAR NOT NULL,
+    contribution  DOUBLE NOT NULL
+);
+
+-- Warnings: an indicator past its threshold for a unit and period, with the records behind it.
+CREATE TABLE IF NOT EXISTS warnings (
+    build_id      VARCHAR NOT NULL,
+    warning_id    VARCHAR NOT NULL,      -- stable across builds: hash of grain, period, unit, indicator
+    grain         VARCHAR NOT NULL,
+    period        VARCHAR NOT NULL,
+    unit_name     VARCHAR NOT NULL,
+    indicator_id  VARCHAR NOT NULL,
+    grade         VARCHAR NOT NULL,      -- 红 | 橙 | 黄
+    value         DOUBLE NOT NULL,
+    threshold     DOUBLE NOT NULL,
+    rule          VARCHAR NOT NULL,      -- how the threshold was set, e.g. 'IQR fence Q3+1.5·IQR' or 'fixed ≥ 0.3'
+    message       VARCHAR NOT NULL,      -- Chinese, one sentence
+    status        VARCHAR NOT NULL       -- 新增 | 持续 (also flagged the period before)
+);
+
+-- The ledger records behind each warning (pseudonymised rows, by table and natural key).
+CREATE TABLE IF NOT EXISTS warning_evidence (
+    build_id      VARCHAR NOT NULL,
+    warning_id    VARCHAR NOT NULL,
+    source_table  VARCHAR NOT NULL,
+    record_key    VARCHAR NOT NULL,      -- natural key values joined by '|'
+    record_date   DATE,
+    summary       VARCHAR                -- short, already-masked description
+);
+
+-- Rank uncertainty and sensitivity, per period: the share of rank variance each method choice explains.
+CREATE TABLE IF NOT EXISTS sensitivity (
+    build_id      VARCHAR NOT NULL,
+    grain         VARCHAR NOT NULL,
+    period        VARCHAR NOT NULL,
+    factor        VARCHAR NOT NULL,      -- weights | normalisation | aggregation | leave-one-out:<indicator> …
+    variance_share DOUBLE,
+    detail        JSON
+);
+
+-- Coherence checks of the index structure (correlations, Cronbach's alpha per dimension), reported not hidden.
+CREATE TABLE IF NOT EXISTS coherence (
+    build_id      VARCHAR NOT NULL,
+    grain         VARCHAR NOT NULL,
+    period        VARCHAR NOT NULL,
+    dimension     VARCHAR NOT NULL,
+    statistic     VARCHAR NOT NULL,      -- cronbach_alpha | mean_inter_item_r | corr_with_index …
+    value         DOUBLE
+);
+
+-- A unit's portrait per period: the headline text and structured parts the dashboard and reports show.
+CREATE TABLE IF NOT EXISTS portraits (
+    build_id      VARCHAR NOT NULL,
+    grain         VARCHAR NOT NULL,
+    period        VARCHAR NOT NULL,
+    unit_name     VARCHAR NOT NULL,
+    summary       VARCHAR NOT NULL,      -- Chinese paragraph: level, drivers, peers, trend
+    drivers       JSON NOT NULL,         -- top contributing indicators with value, percentile, contribution
+    peers         JSON NOT NULL,         -- dimension scores of the unit, its sector and the county
+    themes        JSON NOT NULL          -- recurring petition themes (categories, 四风 types, hidden variants)
+);

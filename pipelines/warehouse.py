@@ -1,0 +1,79 @@
+"""The DuckDB warehouse: opening it, creating its schema, and publishing read-only snapshots.
+
+Writers (ingest, build) work on the database file itself, each inside one transaction.
+Readers that must never see a half-built state (the dashboard) read the published snapshot,
+which `publish` replaces atomically (write a temporary file, then os.replace).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from pipelines.errors import UserError
+from pipelines.settings import SQL_DIR
+
+SCHEMA_FILES = ("schema.sql",)  # results.sql and others are appended by the parts that own them
+
+
+def sql_file(name: str) -> str:
+    """Text of a .sql file shipped in pipelines/sql."""
+    return (SQL_DIR / name).read_text(encoding="utf-8")
+
+
+def connect(db: str | os.PathLike, *, read_only: bool = False, must_exist: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; a missing file or a lock held by another process is a user error."""
+    path = Path(db)
+    if must_exist and not path.exists():
+        raise UserError(f"database {path} does not exist: create it with `zhengtai init --db {path}`")
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise UserError(
+                f"database {path} is in use by another zhengtai process; wait for it to finish or stop it"
+            ) from None
+        raise UserError(f"cannot open database {path}: {str(exc).splitlines()[0]}") from None
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection, files: tuple[str, ...] = SCHEMA_FILES) -> None:
+    for name in files:
+        con.execute(sql_file(name))
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: commit when the block ends normally, roll back on any exception."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def published_path(db: str | os.PathLike) -> Path:
+    """Where the read-only snapshot of `db` that the dashboard serves lives."""
+    path = Path(db)
+    return path.with_name(path.stem + ".published.duckdb")
+
+
+def publish(db: str | os.PathLike) -> Path:
+    """Copy the warehouse to its published snapshot atomically: readers see the old or the new, never half."""
+    src = Path(db)
+    dst = published_path(src)
+    tmp = dst.with_name(dst.name + ".tmp")
+    con = connect(src)
+    con.execute("CHECKPOINT")  # fold the WAL into the file so the copy is complete
+    con.close()
+    shutil.copyfile(src, tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, dst)
+    return dst
