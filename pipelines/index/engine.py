@@ -1,0 +1,163 @@
+"""`compute`: one composite-indicator build, every Handbook step explicit, results as DataFrames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from pipelines.errors import UserError
+from pipelines.index import aggregation, normalisation, treatment, weighting
+from pipelines.index.framework import Framework, build_framework, unit_matrix
+from pipelines.index.settings import IndexSettings
+
+
+@dataclass
+class IndexResult:
+    """Everything one build produced. All frames are indexed by uCode (the order of the input data).
+
+    settings           the IndexSettings as a dict (stamp it next to published scores)
+    treated            indicators after denomination, imputation and outlier treatment (raw scale)
+    normalised         indicators after normalisation (direction applied: higher = more)
+    scores             every aggregate, level by level, ending with the top code
+    ranks              rank of every aggregate, 1 = highest score, ties share the best rank, NaN stays
+    weights            weight used for every indicator and aggregate (within its parent; only ratios
+                       within a parent matter)
+    effective_weights  share of each code in the top score when no data is missing (product of the
+                       within-parent normalised weights along the path)
+    contributions      units x indicators, each indicator's part of the top score; rows add up to it
+    treatment          per-indicator log of the outlier treatment (action, points winsorised, skew and
+                       kurtosis before/after)
+    imputed            units x indicators, True where a value was filled in
+    """
+
+    settings: dict
+    framework: Framework = field(repr=False)
+    treated: pd.DataFrame
+    normalised: pd.DataFrame
+    scores: pd.DataFrame
+    ranks: pd.DataFrame
+    weights: pd.Series
+    effective_weights: pd.Series
+    contributions: pd.DataFrame
+    treatment: pd.DataFrame
+    imputed: pd.DataFrame
+
+    @property
+    def top(self) -> str:
+        return self.framework.top
+
+    @property
+    def index(self) -> pd.Series:
+        """Scores of the top-level code."""
+        return self.scores[self.framework.top]
+
+    @property
+    def aggregated(self) -> pd.DataFrame:
+        """Normalised indicators followed by every aggregate (COINr's "Aggregated" data set)."""
+        return pd.concat([self.normalised, self.scores], axis=1)
+
+    def table(self) -> pd.DataFrame:
+        """uCode first, then, for every aggregate from the top down, its score and its rank."""
+        cols = {}
+        for code in reversed(self.scores.columns):
+            cols[code] = self.scores[code]
+            cols[f"{code}_rank"] = self.ranks[code]
+        out = pd.DataFrame(cols, index=self.scores.index)
+        return out.reset_index()
+
+
+@dataclass
+class Prepared:
+    """Data after the steps that do not depend on normalisation/weights: reused by `uncertainty`."""
+
+    framework: Framework
+    units: pd.Index
+    raw: np.ndarray
+    treated: np.ndarray
+    imputed: np.ndarray
+    treatment: pd.DataFrame
+
+
+def prepare(data: pd.DataFrame, meta: pd.DataFrame, settings: IndexSettings) -> Prepared:
+    """Validate inputs, then denominate, impute and treat outliers."""
+    if not isinstance(settings, IndexSettings):
+        raise UserError("settings must be an IndexSettings")
+    settings.validate()
+    fw = build_framework(meta)
+    units, x = unit_matrix(data, fw)
+    if len(units) == 0:
+        raise UserError("data has no units")
+    if "uCode" not in data.columns:
+        data = data.reset_index()
+    x = treatment.denominate(data, x, fw.indicators, settings.denominate, fw.denominators)
+    groups = None
+    if settings.impute.startswith("group"):
+        if settings.impute_group not in data.columns:
+            raise UserError(f"impute group column {settings.impute_group!r} is not in the data")
+        groups = data[settings.impute_group].to_numpy()
+    missing = np.isnan(x)
+    xi = treatment.impute(x, settings.impute, groups)
+    imputed = missing & ~np.isnan(xi)
+    if settings.treat != "none":
+        xt, log = treatment.treat(xi, fw.indicators, settings)
+    else:
+        xt = xi
+        log = pd.DataFrame({"action": "none"}, index=pd.Index(fw.indicators, name="iCode"))
+    return Prepared(fw, units, x, xt, imputed, log)
+
+
+def rank_desc(scores: np.ndarray) -> np.ndarray:
+    """Ranks down each column: 1 = highest, ties share the best (minimum) rank, NaN stays NaN."""
+    return rankdata(-scores, method="min", axis=0, nan_policy="omit")
+
+
+def aggregate_all(norm: np.ndarray, fw: Framework, settings: IndexSettings, floor: float):
+    """Level-by-level aggregation; returns (values per level, per-unit renormalised weights per step,
+    weights used per step)."""
+    values = [norm]
+    renorm, used = [], []
+    for lv in fw.levels:
+        w = weighting.level_weights(settings.weights, values[-1], lv.weights, lv.children, lv.parent_of,
+                                    lv.parents, settings)
+        s, rw = aggregation.aggregate_level(values[-1], lv.parent_of, w, len(lv.parents), settings.aggregate,
+                                            floor, settings.geom_shift, settings.geom_zero)
+        values.append(s)
+        renorm.append(rw)
+        used.append(w)
+    return values, renorm, used
+
+
+def compute(data: pd.DataFrame, meta: pd.DataFrame, settings: IndexSettings | None = None) -> IndexResult:
+    """Build the composite indicator: data in COINr iData form, hierarchy in iMeta form."""
+    settings = settings or IndexSettings()
+    prep = prepare(data, meta, settings)
+    fw = prep.framework
+    norm = normalisation.normalise(prep.treated, fw.directions, fw.targets, settings)
+    floor = normalisation.scale_floor(norm, settings)
+    values, renorm, used = aggregate_all(norm, fw, settings, floor)
+    contrib = aggregation.contributions(values, renorm, [lv.parent_of for lv in fw.levels], settings.aggregate,
+                                        floor, settings.geom_shift, settings.geom_zero)
+    units = prep.units
+    agg_codes = [c for lv in fw.levels for c in lv.parents]
+    scores = pd.DataFrame(np.hstack(values[1:]), index=units, columns=agg_codes)
+    ranks = pd.DataFrame(rank_desc(scores.to_numpy()), index=units, columns=agg_codes)
+    wts = {c: float(w) for lv, ws in zip(fw.levels, used) for c, w in zip(lv.children, ws)}
+    wts[fw.top] = 1.0
+    eff = aggregation.effective_weights(fw.levels, used)
+    order = list(fw.indicators) + agg_codes
+    return IndexResult(
+        settings=settings.to_dict(),
+        framework=fw,
+        treated=pd.DataFrame(prep.treated, index=units, columns=list(fw.indicators)),
+        normalised=pd.DataFrame(norm, index=units, columns=list(fw.indicators)),
+        scores=scores,
+        ranks=ranks,
+        weights=pd.Series(wts).reindex(order).rename("weight"),
+        effective_weights=pd.Series(eff).reindex(order).rename("effective_weight"),
+        contributions=pd.DataFrame(contrib, index=units, columns=list(fw.indicators)),
+        treatment=prep.treatment,
+        imputed=pd.DataFrame(prep.imputed, index=units, columns=list(fw.indicators)),
+    )
