@@ -1,0 +1,151 @@
+"""方法与权重: the catalogue, the what-if weight editor and the sensitivity results.
+
+The what-if re-aggregates the build's normalised indicator values (0-100, 100 = riskiest, direction
+already applied) with the index engine's own aggregation (pipelines.index), so a re-weighted score is
+computed exactly as the build would with those weights; normalisation is not repeated. It runs over all
+units, so ranks stay county ranks, and only the user's units are returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipelines.access.store import Scope
+from pipelines.board.snapshot import Board
+from pipelines.index import IndexSettings, build_framework
+from pipelines.index.engine import aggregate_all, rank_desc
+from pipelines.index.grades import DEFAULT_QUANTILES, assign_grades
+from pipelines.index.normalisation import scale_floor
+
+TOP = "index"
+
+
+def catalogue(board: Board, identity: str | None = None) -> pd.DataFrame:
+    return board.q("catalogue", identity=identity)
+
+
+def sensitivity(board: Board, grain: str, period: str, identity: str | None = None) -> pd.DataFrame:
+    return board.q("sensitivity", identity=identity, grain=grain, period=period)
+
+
+def coherence(board: Board, grain: str, period: str, identity: str | None = None) -> pd.DataFrame:
+    return board.q("coherence", identity=identity, grain=grain, period=period)
+
+
+def _find(settings: dict, *keys):
+    """First of `keys` found in the settings or one level down (builds nest their method settings)."""
+    for k in keys:
+        if k in settings:
+            return settings[k]
+    for v in settings.values():
+        if isinstance(v, dict):
+            for k in keys:
+                if k in v:
+                    return v[k]
+    return None
+
+
+def aggregation_method(settings: dict) -> str:
+    raw = str(_find(settings, "aggregate", "aggregation") or "arith").lower()
+    return "geom" if raw.startswith("geo") else "arith"
+
+
+def grade_rule(settings: dict) -> dict:
+    """{'thresholds': [c1, c2, c3]} or {'quantiles': [...]} from the build's settings (ascending cuts)."""
+    g = _find(settings, "grades", "grading", "grade")
+    if isinstance(g, dict):
+        for key in ("thresholds", "cuts", "fixed"):
+            cuts = g.get(key)
+            if isinstance(cuts, dict):  # {'红': 75, '橙': 60, '黄': 45}
+                return {"thresholds": sorted(float(v) for v in cuts.values())}
+            if isinstance(cuts, (list, tuple)) and cuts:
+                return {"thresholds": sorted(float(v) for v in cuts)}
+        q = g.get("quantiles")
+        if isinstance(q, (list, tuple)) and q:
+            return {"quantiles": sorted(float(v) for v in q)}
+    return {"quantiles": list(DEFAULT_QUANTILES)}
+
+
+@dataclass
+class WhatIf:
+    table: pd.DataFrame  # the user's units: published, baseline and re-weighted score/rank/grade
+    changed: pd.DataFrame  # rows of `table` whose grade changed
+    baseline_gap: float  # max |baseline re-computation − published score|: how faithful the re-aggregation is
+    weights: pd.DataFrame  # effective indicator weights used (share of the index)
+
+
+def default_weights(cat: pd.DataFrame, dims: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
+    return dict(zip(cat.indicator_id, cat.weight.astype(float))), {d: 1.0 for d in dims.dimension}
+
+
+def _scores(matrix: pd.DataFrame, cat: pd.DataFrame, ind_w: dict, dim_w: dict, aggregate: str):
+    """Index and dimension scores of every unit in `matrix` (units × indicators) via the index engine."""
+    keep = cat[cat.indicator_id.map(lambda i: ind_w.get(i, 0.0) > 0) & cat.dimension.map(lambda d: dim_w.get(d, 0.0) > 0)]
+    if keep.empty:
+        raise ValueError("至少需要一个权重大于0的指标")
+    dims = list(dict.fromkeys(keep.dimension))
+    meta = pd.concat([
+        pd.DataFrame({"Level": 1, "iCode": keep.indicator_id, "Parent": keep.dimension, "Direction": 1,
+                      "Weight": keep.indicator_id.map(ind_w).astype(float), "Type": "Indicator"}),
+        pd.DataFrame({"Level": 2, "iCode": dims, "Parent": TOP, "Direction": 1,
+                      "Weight": [float(dim_w[d]) for d in dims], "Type": "Aggregate"}),
+        pd.DataFrame({"Level": [3], "iCode": [TOP], "Parent": [None], "Direction": [1], "Weight": [1.0],
+                      "Type": ["Aggregate"]}),
+    ], ignore_index=True)
+    fw = build_framework(meta)
+    settings = IndexSettings(weights="meta", aggregate=aggregate)
+    norm = matrix.reindex(columns=list(fw.indicators)).to_numpy(dtype=float)
+    values, _, used = aggregate_all(norm, fw, settings, scale_floor(norm, settings))
+    top = values[-1][:, 0]
+    eff = pd.Series(np.asarray(used[0], dtype=float), index=list(fw.levels[0].children))
+    return top, eff
+
+
+def whatif(
+    board: Board,
+    scope: Scope,
+    grain: str,
+    period: str,
+    indicator_weights: dict[str, float],
+    dimension_weights: dict[str, float],
+    identity: str | None = None,
+) -> WhatIf:
+    build = board.build(identity)
+    cat = catalogue(board, identity)
+    dims = board.q("dimensions", identity=identity)
+    base_ind, base_dim = default_weights(cat, dims)
+    aggregate = aggregation_method(build["settings"])
+    rule = grade_rule(build["settings"])
+
+    long = board.q("whatif_matrix", Scope(None), identity=identity, grain=grain, period=period)
+    matrix = long.pivot_table(index="unit_name", columns="indicator_id", values="normalised", aggfunc="first")
+    base, _ = _scores(matrix, cat, base_ind, base_dim, aggregate)
+    new, used = _scores(matrix, cat, indicator_weights, dimension_weights, aggregate)
+
+    published = board.q("period_scores", Scope(None), identity=identity, grain=grain, period=period)
+    published = published[published.level == "index"].set_index("unit_name")
+    table = pd.DataFrame(
+        {
+            "unit_name": matrix.index,
+            "base_score": base,
+            "new_score": new,
+            "base_rank": rank_desc(base[:, None])[:, 0],
+            "new_rank": rank_desc(new[:, None])[:, 0],
+            "base_grade": np.asarray(assign_grades(pd.Series(base), **rule), dtype=object),
+            "new_grade": np.asarray(assign_grades(pd.Series(new), **rule), dtype=object),
+        }
+    )
+    table["published_score"] = table.unit_name.map(published.score)
+    table["published_grade"] = table.unit_name.map(published.grade)
+    gap = float(np.nanmax(np.abs(table.base_score - table.published_score))) if table.published_score.notna().any() else float("nan")
+    visible = set(board.q("visible_units", scope, identity=identity).unit_name)
+    table = table[table.unit_name.isin(visible)].copy()
+    table["rank_change"] = table.base_rank - table.new_rank  # positive = moved up (riskier)
+    table["score_change"] = table.new_score - table.base_score
+    table = table.sort_values("new_rank", kind="stable").reset_index(drop=True)
+    changed = table[table.base_grade.astype(str) != table.new_grade.astype(str)].reset_index(drop=True)
+    weights = pd.DataFrame({"indicator_id": used.index, "weight_within_dimension": used.to_numpy()})
+    return WhatIf(table=table, changed=changed, baseline_gap=gap, weights=weights)

@@ -1,0 +1,37 @@
+"""Period keys of the results contract, read in Chinese: '2024Q1' → 2024年第1季度, 'R12-2024-03' → …"""
+
+from __future__ import annotations
+
+import re
+
+GRAIN_ZH = {"quarter": "季度", "month": "月度", "half": "半年", "year": "年度", "rolling12": "滚动12个月"}
+GRAIN_ORDER = tuple(GRAIN_ZH)  # the default grain first
+
+_Q = re.compile(r"^(\d{4})Q([1-4])$")
+_M = re.compile(r"^(\d{4})-(\d{2})$")
+_H = re.compile(r"^(\d{4})H([12])$")
+_Y = re.compile(r"^(\d{4})$")
+_R = re.compile(r"^R12-(\d{4})-(\d{2})$")
+
+
+def period_zh(period: str) -> str:
+    if m := _Q.match(period):
+        return f"{m[1]}年第{m[2]}季度"
+    if m := _M.match(period):
+        return f"{m[1]}年{int(m[2])}月"
+    if m := _H.match(period):
+        return f"{m[1]}年{'上' if m[2] == '1' else '下'}半年"
+    if m := _Y.match(period):
+        return f"{m[1]}年"
+    if m := _R.match(period):
+        return f"截至{m[1]}年{int(m[2])}月的12个月"
+    return period
+
+
+def grain_zh(grain: str) -> str:
+    return GRAIN_ZH.get(grain, grain)
+
+
+def sort_grains(grains) -> list[str]:
+    known = [g for g in GRAIN_ORDER if g in set(grains)]
+    return known + sorted(set(grains) - set(known))
