@@ -18,7 +18,7 @@ import duckdb
 from pipelines.errors import UserError
 from pipelines.settings import SQL_DIR
 
-SCHEMA_FILES = ("schema.sql",)  # results.sql and others are appended by the parts that own them
+SCHEMA_FILES = ("schema.sql", "results.sql")  # ledgers and bookkeeping; build results
 
 
 def sql_file(name: str) -> str:

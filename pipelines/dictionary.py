@@ -1,0 +1,183 @@
+"""The data dictionary (data/dictionary.yaml) and header aliases (data/header_aliases.yaml), as objects.
+
+Everything that knows what a ledger column means reads it from here: header recognition, kind
+detection, validation, the schema consistency test and the rendered DICTIONARY.md.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from pipelines.errors import UserError
+from pipelines.settings import DATA_DIR
+
+TYPES = {
+    "text", "code", "date", "int", "number", "amount", "bool", "enum", "unit",
+    "person", "id_number", "phone", "freetext", "period", "list",
+}
+PII_TYPES = {"person", "id_number", "phone"}
+SQL_TYPES = {"date": "DATE", "int": "INTEGER", "number": "DOUBLE", "amount": "DOUBLE", "bool": "BOOLEAN", "list": "VARCHAR[]"}
+
+# A bracketed unit or note after a header: 涉及金额（万元）, 金额(元), 受理日期（年月日）.
+_BRACKETED = re.compile(r"[（(\[【][^）)\]】]*[）)\]】]")
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_header(text: object) -> str:
+    """Header text as compared: full-width folded, spaces and line breaks removed, bracketed notes dropped."""
+    if text is None:
+        return ""
+    s = unicodedata.normalize("NFKC", str(text))
+    s = _SPACES.sub("", s)
+    s = _BRACKETED.sub("", s)
+    return s.strip("*＊:：")
+
+
+def header_scale(text: object) -> float:
+    """10,000 when a header declares its amounts in 万元, else 1."""
+    return 10000.0 if text is not None and "万元" in unicodedata.normalize("NFKC", str(text)) else 1.0
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    zh: str
+    type: str
+    required: bool = False
+    values: tuple[str, ...] = ()
+    value_aliases: tuple[tuple[str, str], ...] = ()
+    doc: str = ""
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES.get(self.type, "VARCHAR")
+
+    @property
+    def is_pii(self) -> bool:
+        return self.type in PII_TYPES
+
+
+@dataclass(frozen=True)
+class Check:
+    """A cross-field rule; `sql` is a boolean expression over the typed columns that must not be false."""
+
+    sql: str
+    columns: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    zh: str
+    doc: str
+    natural_key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    checks: tuple[Check, ...] = ()
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, hash=False)
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def required(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+    @property
+    def unit_column(self) -> Column | None:
+        return next((c for c in self.columns if c.type == "unit"), None)
+
+    def header_map(self) -> dict[str, str]:
+        """Normalised header text → column name, from the standard headers and the aliases."""
+        out: dict[str, str] = {}
+        for col in self.columns:
+            for text in (col.zh, col.name, *self.aliases.get(col.name, ())):
+                out.setdefault(normalise_header(text), col.name)
+        return out
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    version: int
+    kinds: dict[str, Kind]
+
+    def kind(self, name: str) -> Kind:
+        try:
+            return self.kinds[name]
+        except KeyError:
+            raise UserError(f"unknown ledger kind '{name}': use one of {', '.join(self.kinds)}") from None
+
+
+def _load_yaml(path: Path) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh) or {}
+    except FileNotFoundError:
+        raise UserError(f"{path} is missing: restore it from the repository") from None
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+
+
+@lru_cache(maxsize=4)
+def load(data_dir: Path = DATA_DIR) -> Dictionary:
+    raw = _load_yaml(data_dir / "dictionary.yaml")
+    aliases = _load_yaml(data_dir / "header_aliases.yaml")
+    kinds: dict[str, Kind] = {}
+    for kname, spec in raw["kinds"].items():
+        columns = []
+        for c in spec["columns"]:
+            unknown = set(c) - {"name", "zh", "type", "required", "values", "value_aliases", "doc"}
+            if unknown or c.get("type") not in TYPES:
+                raise UserError(f"dictionary.yaml: column {kname}.{c.get('name')} has a bad type or keys {sorted(unknown)}")
+            columns.append(Column(
+                name=c["name"], zh=c["zh"], type=c["type"], required=bool(c.get("required", False)),
+                values=tuple(str(v) for v in c.get("values", ())),
+                value_aliases=tuple((str(k), str(v)) for k, v in (c.get("value_aliases") or {}).items()),
+                doc=c.get("doc", ""),
+            ))
+        checks = tuple(
+            Check(sql=ch["sql"], columns=tuple(ch["columns"]), message=ch["message"]) for ch in spec.get("checks", ())
+        )
+        kind_aliases = {col: tuple(str(a) for a in (lst or ())) for col, lst in (aliases.get(kname) or {}).items()}
+        names = {c.name for c in columns}
+        stray = set(kind_aliases) - names
+        if stray:
+            raise UserError(f"header_aliases.yaml: {kname} has aliases for unknown columns {sorted(stray)}")
+        kinds[kname] = Kind(kname, spec["zh"], spec.get("doc", ""), tuple(spec["natural_key"]), tuple(columns), checks, kind_aliases)
+    return Dictionary(int(raw.get("version", 1)), kinds)
+
+
+def render_markdown(data_dir: Path = DATA_DIR) -> str:
+    """The data dictionary as Markdown: every ledger, column, Chinese header, aliases, type and allowed values."""
+    d = load(data_dir)
+    lines = [
+        "# zhengtai data dictionary (数据字典)",
+        "",
+        "Generated by `zhengtai dictionary` from data/dictionary.yaml and data/header_aliases.yaml; edit those, not this file.",
+        "Types: person / id_number / phone are pseudonymised on ingest (keyed hash); freetext is masked for ID numbers,",
+        "phone numbers and the names in the same row; amount is stored in 元 (万元 headers or cells are scaled by 10,000).",
+        "Every ledger table also carries source_file, source_sheet, source_row, run_id, row_hash and loaded_at.",
+        "",
+    ]
+    for kind in d.kinds.values():
+        lines += [f"## {kind.zh} — `{kind.name}`", "", kind.doc, "", f"Natural key: {', '.join(kind.natural_key)}.", ""]
+        lines += ["| column | 表头 | aliases (别名) | type | required | allowed values | meaning |", "|---|---|---|---|---|---|---|"]
+        for c in kind.columns:
+            aliases = "、".join(kind.aliases.get(c.name, ()))
+            values = "、".join(c.values)
+            if c.value_aliases:
+                values += "<br>(" + "，".join(f"{a}→{b}" for a, b in c.value_aliases) + ")"
+            lines.append(f"| `{c.name}` | {c.zh} | {aliases} | {c.type} | {'yes' if c.required else ''} | {values} | {c.doc} |")
+        if kind.checks:
+            lines += ["", "Checks: " + "; ".join(f"`{ch.sql}` ({ch.message})" for ch in kind.checks)]
+        lines.append("")
+    return "\n".join(lines)

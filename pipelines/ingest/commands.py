@@ -1,0 +1,96 @@
+"""CLI: `zhengtai init`, `zhengtai ingest`, `zhengtai dictionary`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipelines.settings import key_path
+
+KEY_HELP = "pseudonymisation key file (default: $ZHENGTAI_KEY_FILE or ~/.config/zhengtai/pseudonym.key)"
+
+
+@click.command()
+@click.option("--db", required=True, type=click.Path(dir_okay=False, path_type=Path), help="warehouse file to create")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help=KEY_HELP)
+def init(db: Path, key: Path | None) -> None:
+    """Create the warehouse (idempotent) and, if missing, the pseudonymisation key outside the repository."""
+    from pipelines import privacy, warehouse
+
+    kp = key_path(key)
+    created = privacy.create_key(kp)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    con = warehouse.connect(db, must_exist=False)
+    with warehouse.transaction(con):
+        warehouse.apply_schema(con)
+        privacy.check_fingerprint(con, privacy.Pseudonymiser.from_file(kp))
+    con.close()
+    click.echo(f"warehouse ready: {db}")
+    click.echo(f"pseudonymisation key: {kp}" + (" (created — keep it safe and out of the repository)" if created else ""))
+
+
+@click.command()
+@click.option("--db", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--kind", help="ledger kind, when the headers don't tell (units, petitions, cases …)")
+@click.option("--map", "maps", multiple=True, metavar="表头=column", help="map a one-off header to a column; repeatable")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help=KEY_HELP)
+@click.option("--fuzzy-threshold", default=88.0, show_default=True, help="minimum similarity (0-100) to accept a fuzzy unit-name match")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, fuzzy_threshold: float, quiet: bool, files: tuple[Path, ...]) -> None:
+    """Load ledgers (.xlsx, .xls, .csv) into the warehouse: validated, pseudonymised, all or nothing.
+
+    Given many files, the unit master (单位名册) loads first whatever their order. Rerunning the same
+    file changes nothing; a corrected ledger updates its records by natural key.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from pipelines.ingest import headers, load
+
+    console = Console(stderr=True, quiet=quiet)
+    expanded: list[Path] = []
+    for f in files:
+        expanded.extend(sorted(p for p in f.iterdir() if p.suffix.lower() in (".xlsx", ".xls", ".csv")) if f.is_dir() else [f])
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("ingest", total=len(expanded))
+
+        def step(label: str, rows: int) -> None:
+            bar.update(task, description=f"{label} ({rows:,} rows)", advance=1)
+
+        results = load.ingest(db, expanded, key=key_path(key), kind=kind, maps=headers.parse_maps(maps),
+                              fuzzy_threshold=fuzzy_threshold, progress=step)
+    table = Table(title=f"导入汇总 ingest summary — {db}")
+    for col in ("文件 file", "类别 kind", "读取 read", "新增 new", "更新 updated", "未变 unchanged", "拒收 rejected", "跳过 skipped", "秒 s"):
+        table.add_column(col, justify="right" if col[0] not in "文类" else "left")
+    totals = [0] * 6
+    for r in results:
+        name = Path(r.path).name + (f" [{r.sheet}]" if r.sheet else "")
+        nums = [r.rows_read, r.loaded, r.updated, r.unchanged, r.rejected, r.skipped]
+        totals = [a + b for a, b in zip(totals, nums)]
+        table.add_row(name, r.kind, *[f"{n:,}" for n in nums], f"{r.seconds:.2f}")
+    table.add_row("合计 total", "", *[f"{n:,}" for n in totals], f"{sum(r.seconds for r in results):.2f}", style="bold")
+    out = Console(quiet=quiet)
+    if not out.is_terminal:
+        out.width = 160  # logs and pipes: don't squeeze the summary into 80 columns
+    out.print(table)
+    if totals[4]:
+        click.echo(f"{totals[4]:,} rows rejected with their reasons: see table rejected_rows (or the 数据质量 page)", err=quiet)
+
+
+@click.command(name="dictionary")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="default: data/DICTIONARY.md")
+def dictionary_cmd(out: Path | None) -> None:
+    """Render the data dictionary and header aliases as Markdown (data/DICTIONARY.md)."""
+    from pipelines.dictionary import render_markdown
+    from pipelines.settings import DATA_DIR
+
+    target = out or DATA_DIR / "DICTIONARY.md"
+    target.write_text(render_markdown(), encoding="utf-8")
+    click.echo(f"wrote {target}")
+
+
+COMMANDS = [init, ingest, dictionary_cmd]

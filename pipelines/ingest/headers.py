@@ -1,0 +1,81 @@
+"""Recognising a ledger from its headers: which kind it is and which column each header holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipelines.dictionary import Dictionary, Kind, header_scale, normalise_header
+from pipelines.errors import UserError
+from pipelines.ingest.normalise import Mapping
+
+
+def parse_maps(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """--map 表头=column pairs → {normalised header: column}."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        header, sep, column = pair.partition("=")
+        if not sep or not header.strip() or not column.strip():
+            raise UserError(f"--map '{pair}' should look like 表头=column, e.g. --map 来件时间=received_date")
+        out[normalise_header(header)] = column.strip()
+    return out
+
+
+@dataclass(frozen=True)
+class Recognised:
+    kind: Kind
+    mappings: list[Mapping]
+    ignored: list[str]  # headers that map to no column (kept only in rejected rows' raw JSON)
+
+
+def known_header_test(dictionary: Dictionary, maps: dict[str, str]):
+    """A predicate: does this header text name a column of any kind? Used to find the header row."""
+    known = set(maps)
+    for kind in dictionary.kinds.values():
+        known.update(kind.header_map())
+    return lambda text: normalise_header(text) in known
+
+
+def map_headers(kind: Kind, headers: list[str], maps: dict[str, str]) -> Recognised:
+    hm = kind.header_map()
+    names = {c.name for c in kind.columns}
+    mappings: list[Mapping] = []
+    seen: set[str] = set()
+    ignored: list[str] = []
+    for i, header in enumerate(headers):
+        norm = normalise_header(header)
+        # A merged header arrives as 整改情况/整改状态: the sub-header decides.
+        col = maps.get(norm) or hm.get(norm) or hm.get(normalise_header(header.rsplit("/", 1)[-1]))
+        if col in names and col not in seen:
+            seen.add(col)
+            mappings.append(Mapping(kind.column(col), i, header, header_scale(header)))
+        elif header:
+            ignored.append(header)
+    return Recognised(kind, mappings, ignored)
+
+
+def recognise(dictionary: Dictionary, headers: list[str], maps: dict[str, str], label: str, kind_name: str | None = None) -> Recognised:
+    """The kind whose required columns are all present and which matches most headers; a clear error otherwise."""
+    bad_targets = {c for c in maps.values() if all(c not in {x.name for x in k.columns} for k in dictionary.kinds.values())}
+    if bad_targets:
+        raise UserError(f"--map names unknown column(s) {', '.join(sorted(bad_targets))}; see data/DICTIONARY.md for column names")
+    kinds = [dictionary.kind(kind_name)] if kind_name else list(dictionary.kinds.values())
+    scored = []
+    for kind in kinds:
+        rec = map_headers(kind, headers, maps)
+        present = {m.column.name for m in rec.mappings}
+        missing = [c for c in kind.required if c.name not in present]
+        scored.append((len(missing) == 0, len(rec.mappings) - 2 * len(missing), rec, missing))
+    scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
+    complete, _score, rec, missing = scored[0]
+    if complete:
+        if not kind_name and len(scored) > 1 and scored[1][0] and scored[1][1] == scored[0][1]:
+            raise UserError(
+                f"{label}: headers fit both {rec.kind.name} and {scored[1][2].kind.name}; say which with --kind"
+            )
+        return rec
+    need = "、".join(f"{c.zh}（{c.name}）" for c in missing)
+    guess = "" if kind_name else f" (looks most like {rec.kind.zh} / {rec.kind.name})"
+    raise UserError(
+        f"{label}: missing required column(s) {need}{guess}; rename the header, "
+        f"add it to data/header_aliases.yaml, or pass --map 表头={missing[0].name}"
+    )
