@@ -53,7 +53,8 @@ def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, 
     console = Console(stderr=True, quiet=quiet)
     expanded: list[Path] = []
     for f in files:
-        expanded.extend(sorted(p for p in f.iterdir() if p.suffix.lower() in (".xlsx", ".xls", ".csv")) if f.is_dir() else [f])
+        found = sorted(p for p in f.iterdir() if p.suffix.lower() in (".xlsx", ".xls", ".csv")) if f.is_dir() else [f]
+        expanded.extend(p.resolve() for p in found)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         task = bar.add_task("ingest", total=len(expanded))

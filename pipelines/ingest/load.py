@@ -121,10 +121,12 @@ class Ingester:
         res.seconds = time.perf_counter() - t0
         if rec.ignored:
             res.notes.append("未识别的列（未导入）：" + "、".join(rec.ignored[:8]))
+        seen_before = con.execute("SELECT count(*) FROM ingest_runs WHERE sha256 = ?", [sha]).fetchall()[0][0]
+        status = "unchanged" if seen_before and not (res.loaded or res.updated) else "loaded"
         con.execute(
             """INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now() - to_microseconds(?::BIGINT), now(), ?, ?)""",
             [run_id, self.batch_id, str(sheet.path), sha, kind.name, sheet.sheet, res.rows_read, res.loaded, res.updated,
-             res.unchanged, res.rejected, int(res.seconds * 1e6), "loaded", "；".join(res.notes) or None],
+             res.unchanged, res.rejected, int(res.seconds * 1e6), status, "；".join(res.notes) or None],
         )
         for t in ("zt_src", "zt_stg", "zt_checked", "zt_final", "zt_good", "zt_fuzzy"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
@@ -170,6 +172,12 @@ class Ingester:
         return f"nullif(concat_ws('；', {', '.join(parts)}), '')", f"nullif(concat_ws('、', {', '.join(cols)}), '')"
 
     def _reject(self, kind: Kind, sheet: RawSheet, run_id: int) -> None:
+        # The file's rejections as of this run replace those of its earlier runs: a corrected ledger
+        # clears what it fixed, the same ledger twice leaves one set (ingest_runs keeps the history).
+        self.con.execute(
+            "DELETE FROM rejected_rows WHERE source_file = ? AND kind = ? AND source_sheet IS NOT DISTINCT FROM ?",
+            [str(sheet.path), kind.name, sheet.sheet],
+        )
         self.con.execute(f"""
             INSERT INTO rejected_rows
             SELECT {run_id}, {q(kind.name)}, {q(str(sheet.path))}, {q(sheet.sheet) if sheet.sheet else 'NULL'},
