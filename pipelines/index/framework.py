@@ -197,7 +197,7 @@ def unit_matrix(data: pd.DataFrame, fw: Framework) -> tuple[pd.Index, np.ndarray
         raise UserError(f"data is missing indicator column(s) {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else ""))
     block = data[list(fw.indicators)]
     try:
-        x = block.apply(pd.to_numeric, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+        x = np.array(block.apply(pd.to_numeric, errors="raise").to_numpy(dtype=float, na_value=np.nan))
     except (ValueError, TypeError) as exc:
         raise UserError(f"indicator columns must be numeric: {exc}") from None
     x[~np.isfinite(x)] = np.nan
