@@ -236,35 +236,36 @@ def _read_csv(path: Path, known_header: Callable[[str], bool], peek: bool = Fals
         )
     except pa.ArrowInvalid as exc:
         raise UserError(f"{path.name}: not a readable CSV ({str(exc).splitlines()[0]})") from None
-    rows, blank = _csv_line_numbers(data, skip, table.num_rows, {n for n, _ in ragged})
-    ragged = [(n + skip if n > 0 else n, t) for n, t in ragged]  # pyarrow numbers lines after the skipped ones
+    rows, blank, ragged = _csv_line_numbers(data, skip, table.num_rows, ragged)
     sheet = _finish(path, None, headers, table.rename_columns([f"c{i}" for i in range(ncols)]), rows)
-    sheet.blank_rows += blank
+    sheet.blank_rows += blank + sum(1 for _, t in ragged if not t.strip(", \t"))
     sheet.ragged = [(n, t) for n, t in ragged if t.strip(", \t")]
-    sheet.blank_rows += sum(1 for _, t in ragged if not t.strip(", \t"))
     return sheet
 
 
-def _csv_line_numbers(data: bytes, skip: int, nrows: int, ragged_lines: set[int]) -> tuple[pa.Array, int]:
-    """File line number (1-based) of each parsed record, computed from the newline positions with numpy.
+def _csv_line_numbers(data: bytes, skip: int, nrows: int, ragged: list[tuple[int, str]]) -> tuple[pa.Array, int, list[tuple[int, str]]]:
+    """File line number (1-based) of each parsed record, from the newline positions with numpy.
 
-    Exact when no quoted cell spans lines; otherwise records are numbered in order after the header.
+    pyarrow numbers an invalid row by its position among the file's non-empty lines; we turn that
+    into a physical line too. Exact when no quoted cell spans lines; otherwise records are numbered
+    in order after the header.
     """
     buf = np.frombuffer(data, dtype=np.uint8)
     ends = np.flatnonzero(buf == 10)
     if len(buf) and buf[-1] != 10:
         ends = np.append(ends, len(buf))
     starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else np.array([0])
-    lengths = ends - starts
     line_no = np.arange(1, len(ends) + 1, dtype=np.int64)
-    body = slice(skip, None)
-    nonblank = line_no[body][lengths[body] > 0]
-    blank = int((lengths[body] == 0).sum())
-    if ragged_lines:
-        nonblank = nonblank[~np.isin(nonblank - skip, list(ragged_lines))]
-    if len(nonblank) == nrows:
-        return pa.array(nonblank.astype(np.int32)), blank
-    return pa.array(np.arange(skip + 1, skip + 1 + nrows, dtype=np.int32)), blank
+    nonblank_all = line_no[(ends - starts) > 0]
+    ragged = [(int(nonblank_all[n - 1]) if 0 < n <= len(nonblank_all) else n, t) for n, t in ragged]
+    body = line_no > skip
+    blank = int(((ends - starts) == 0)[body].sum())
+    records = line_no[body & ((ends - starts) > 0)]
+    if ragged:
+        records = records[~np.isin(records, [n for n, _ in ragged])]
+    if len(records) == nrows:
+        return pa.array(records.astype(np.int32)), blank, ragged
+    return pa.array(np.arange(skip + 1, skip + 1 + nrows, dtype=np.int32)), blank, ragged
 
 
 def _finish(path: Path, sheet: str | None, headers: list[str], data: pa.Table, rows: pa.Array) -> RawSheet:
