@@ -1,6 +1,7 @@
 -- zhengtai results: what `zhengtai build` computes from the ledgers. Every row is stamped with the
 -- build that produced it; build_runs records the catalogue version and the method settings, so a past
--- result can be reproduced. The dashboard, reports and notebooks read only these tables (and, for
+-- result can be reproduced. The result tables hold the latest complete build only (a build replaces them
+-- in one transaction); build_runs keeps a row for every build. The dashboard, reports and notebooks read only these tables (and, for
 -- record-level drill-down, the ledger tables through warning_evidence).
 --
 -- Periods: grain is month | quarter | half | year | rolling12; period keys are
@@ -29,7 +30,13 @@ CREATE TABLE IF NOT EXISTS indicator_catalogue (
     weight        DOUBLE NOT NULL,
     definition    VARCHAR NOT NULL,
     rationale     VARCHAR NOT NULL,
-    false_positives VARCHAR NOT NULL
+    false_positives VARCHAR NOT NULL,
+    unit          VARCHAR,               -- display unit of the value: 比例 (a share, shown as %), 件/百人·年 …
+    min_sample    INTEGER,               -- records needed before the value counts
+    missing       VARCHAR,               -- missing-data policy: impute | zero | drop
+    threshold_rule VARCHAR,              -- the yellow-level warning rule, NULL when the indicator never warns
+    dimension_weight DOUBLE,             -- weight of the indicator's dimension in the index
+    context       BOOLEAN                -- shown in portraits, not part of the index (weight 0)
 );
 
 -- One value per unit, period and indicator.
@@ -45,10 +52,12 @@ CREATE TABLE IF NOT EXISTS indicator_values (
     sample            INTEGER,           -- records it rests on
     status            VARCHAR NOT NULL,  -- ok | small_sample | missing | imputed | zero
     normalised        DOUBLE,            -- 0-100, 100 = riskiest, after outlier treatment and direction
-    percentile        DOUBLE,            -- among all units in the period, 0-100
-    sector_percentile DOUBLE,            -- among the unit's sector peers
-    threshold         DOUBLE,            -- warning threshold on the raw value, if the indicator has one
-    flagged           BOOLEAN NOT NULL
+    percentile        DOUBLE,            -- among all units in the period, 0-100, direction applied (100 = riskiest)
+    sector_percentile DOUBLE,            -- among the unit's sector peers, same orientation
+    threshold         DOUBLE,            -- yellow-level warning threshold on the raw value, if the indicator has one
+    flagged           BOOLEAN NOT NULL,
+    index_value       DOUBLE,            -- what entered the index after the missing policy (imputed/zero filled)
+    below_min_sample  BOOLEAN            -- the value was withheld because sample < min_sample
 );
 
 -- Scores per unit and period: the overall index (level = 'index') and each dimension (level = dimension id).
@@ -137,3 +146,13 @@ CREATE TABLE IF NOT EXISTS portraits (
     peers         JSON NOT NULL,         -- dimension scores of the unit, its sector and the county
     themes        JSON NOT NULL          -- recurring petition themes (categories, 四风 types, hidden variants)
 );
+
+-- Columns added after the first release, for warehouses created before them.
+ALTER TABLE indicator_catalogue ADD COLUMN IF NOT EXISTS unit VARCHAR;
+ALTER TABLE indicator_catalogue ADD COLUMN IF NOT EXISTS min_sample INTEGER;
+ALTER TABLE indicator_catalogue ADD COLUMN IF NOT EXISTS missing VARCHAR;
+ALTER TABLE indicator_catalogue ADD COLUMN IF NOT EXISTS threshold_rule VARCHAR;
+ALTER TABLE indicator_catalogue ADD COLUMN IF NOT EXISTS dimension_weight DOUBLE;
+ALTER TABLE indicator_catalogue ADD COLUMN IF NOT EXISTS context BOOLEAN;
+ALTER TABLE indicator_values ADD COLUMN IF NOT EXISTS index_value DOUBLE;
+ALTER TABLE indicator_values ADD COLUMN IF NOT EXISTS below_min_sample BOOLEAN;

@@ -1,5 +1,6 @@
 -- The calendar of a build: every period of every grain that the ledgers cover, month-aligned.
--- Temp tables (per connection): periods, period_months (which periods each month falls in), grid (unit × period).
+-- Temp tables (per connection): periods, period_months (which periods each month falls in), unit_dim, grid
+-- (unit × period). The caller first creates build_grains(grain): the grains this build computes.
 -- The covered span runs from the first to the last month that holds an event date in any ledger;
 -- deadlines and other future-facing dates do not extend it.
 
@@ -47,13 +48,15 @@ SELECT 'rolling12', 'R12-' || strftime(w.e, '%Y-%m'), (w.e - INTERVAL 11 MONTH):
        (w.e + INTERVAL 1 MONTH)::DATE, m.month
 FROM windows AS w JOIN months AS m ON m.month BETWEEN w.e - INTERVAL 11 MONTH AND w.e;
 
+DELETE FROM period_months WHERE grain NOT IN (SELECT grain FROM build_grains);
+
 -- One row per period. years = covered length in years (partial edge periods count only their covered
 -- months, so annualised rates stay comparable); prev_* is the preceding window of equal length, when
 -- the data covers it; seq orders periods within a grain; yoy_seq is the same period a year before.
 CREATE OR REPLACE TEMP TABLE periods AS
 WITH p AS (
     SELECT grain, period, period_start, period_end, count(*) AS months
-    FROM period_months GROUP BY ALL
+    FROM period_months WHERE grain IN (SELECT grain FROM build_grains) GROUP BY ALL
 ),
 q AS (
     SELECT p.*, date_diff('month', period_start, period_end) AS length_months,

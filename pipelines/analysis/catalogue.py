@@ -1,0 +1,404 @@
+"""The indicator catalogue (data/indicators.yaml): loading, validation, and compiling definitions to SQL.
+
+Every indicator compiles to one DuckDB query that yields, for every unit and every period of every grain
+at once, (pid, uid, numerator, denominator, sample) — pid/uid being the integer codes of the build's
+`periods` and `unit_dim` temp tables. Validation binds each query against the warehouse schema, so an
+unknown column or broken SQL is reported with the indicator's id before any build work starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from pipelines.errors import UserError
+from pipelines.settings import DATA_DIR
+
+CATALOGUE_PATH = DATA_DIR / "indicators.yaml"
+DICTIONARY_PATH = DATA_DIR / "dictionary.yaml"
+
+TOP_KEYS = {"version", "duties", "dimensions", "evidence_tables", "indicators"}
+DIMENSION_KEYS = {"id", "name_zh", "name_en", "weight", "role"}
+COMMON_KEYS = {
+    "id", "name_zh", "name_en", "dimension", "duty", "unit", "scale", "direction", "weight", "min_sample",
+    "missing", "threshold", "rationale", "false_positives", "evidence", "role",
+}
+STRUCTURED_KEYS = {"from", "date", "where", "numerator", "denominator", "base"}
+SQL_KEYS = {"sql", "absent"}
+REQUIRED = ("id", "name_zh", "name_en", "dimension", "duty", "direction", "rationale", "false_positives")
+MISSING_POLICIES = ("impute", "zero", "drop")
+THRESHOLD_RULES = {"fixed": "value", "iqr": "k", "quantile": "q"}
+THRESHOLD_KEYS = {"rule", "value", "k", "q", "floor", "ceiling"}
+EVIDENCE_KEYS = {"from", "where", "filter"}
+OUTPUT_COLUMNS = ("grain", "period", "unit_name", "numerator", "denominator", "sample")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    rule: str                       # fixed | iqr | quantile
+    levels: tuple[float, ...]       # one parameter per warning grade, mildest first (黄, 橙, 红)
+    floor: float | None = None      # risky indicators: the threshold is never below this
+    ceiling: float | None = None    # protective indicators: the threshold is never above this
+
+    def describe(self, direction: int, level: int) -> str:
+        """How the threshold of one grade was set, e.g. 'IQR fence Q3+1.5·IQR (≥ floor 1)'."""
+        p = self.levels[level]
+        if self.rule == "fixed":
+            return f"fixed {'≥' if direction > 0 else '≤'} {p:g}"
+        if self.rule == "iqr":
+            text = f"IQR fence Q3+{p:g}·IQR" if direction > 0 else f"IQR fence Q1−{p:g}·IQR"
+        else:
+            text = f"quantile q{p:g}" if direction > 0 else f"quantile q{1 - p:g}"
+        if direction > 0 and self.floor is not None:
+            text += f", at least {self.floor:g}"
+        if direction < 0 and self.ceiling is not None:
+            text += f", at most {self.ceiling:g}"
+        return text
+
+
+    def describe_zh(self, direction: int, level: int) -> str:
+        """The same in Chinese, for warning messages."""
+        p = self.levels[level]
+        if self.rule == "fixed":
+            return f"固定阈值{'≥' if direction > 0 else '≤'}{p:g}"
+        if self.rule == "iqr":
+            text = f"四分位距法 Q3+{p:g}×IQR" if direction > 0 else f"四分位距法 Q1−{p:g}×IQR"
+        else:
+            text = f"分位数法 第{p * 100:g}百分位" if direction > 0 else f"分位数法 第{(1 - p) * 100:g}百分位"
+        if direction > 0 and self.floor is not None:
+            text += f"，且不低于{self.floor:g}"
+        if direction < 0 and self.ceiling is not None:
+            text += f"，且不高于{self.ceiling:g}"
+        return text
+
+
+@dataclass(frozen=True)
+class Evidence:
+    table: str
+    where: str                      # condition over the table's row, period_start and period_end
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    code: int
+    name_zh: str
+    name_en: str
+    dimension: str
+    duty: str
+    unit: str
+    scale: float
+    direction: int
+    weight: float
+    min_sample: int
+    missing: str
+    threshold: Threshold | None
+    rationale: str
+    false_positives: str
+    context: bool                   # shown, not scored
+    form: str                       # structured | sql
+    definition: str                 # the catalogue's own text of the definition (for the results table)
+    query: str                      # compiled: pid, uid, numerator, denominator, sample for all grains
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    id: str
+    name_zh: str
+    name_en: str
+    weight: float
+    context: bool
+
+
+@dataclass
+class Catalogue:
+    version: str
+    sha256: str
+    path: Path
+    duties: dict[str, dict]
+    dimensions: list[Dimension]
+    indicators: list[Indicator]
+    evidence_tables: dict[str, dict]
+    natural_keys: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def scored(self) -> list[Indicator]:
+        return [i for i in self.indicators if not i.context]
+
+    @property
+    def scored_dimensions(self) -> list[Dimension]:
+        used = {i.dimension for i in self.scored}
+        return [d for d in self.dimensions if not d.context and d.id in used]
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.id == indicator_id:
+                return ind
+        raise KeyError(indicator_id)
+
+    def dimension(self, dimension_id: str) -> Dimension:
+        for dim in self.dimensions:
+            if dim.id == dimension_id:
+                return dim
+        raise KeyError(dimension_id)
+
+
+def _fail(where: str, message: str) -> UserError:
+    return UserError(f"indicator catalogue: {where}: {message}")
+
+
+def _natural_keys(dictionary_path: Path) -> dict[str, list[str]]:
+    data = yaml.safe_load(dictionary_path.read_text(encoding="utf-8"))
+    return {kind: spec["natural_key"] for kind, spec in data["kinds"].items()}
+
+
+def _threshold(ind_id: str, raw: Any, direction: int) -> Threshold | None:
+    if raw is None:
+        return None
+    where = f"indicator {ind_id}"
+    if not isinstance(raw, dict):
+        raise _fail(where, "threshold must be a mapping like {rule: iqr, k: [1.5, 3, 6]}")
+    unknown = set(raw) - THRESHOLD_KEYS
+    if unknown:
+        raise _fail(where, f"unknown threshold key(s) {sorted(unknown)}; allowed: {sorted(THRESHOLD_KEYS)}")
+    rule = raw.get("rule")
+    if rule not in THRESHOLD_RULES:
+        raise _fail(where, f"threshold rule {rule!r} unknown; use one of {sorted(THRESHOLD_RULES)}")
+    param = THRESHOLD_RULES[rule]
+    if param not in raw:
+        raise _fail(where, f"threshold rule {rule} needs `{param}`")
+    levels = raw[param]
+    levels = tuple(float(x) for x in (levels if isinstance(levels, list) else [levels]))
+    if not 1 <= len(levels) <= 3:
+        raise _fail(where, f"threshold `{param}` takes one to three levels (黄, 橙, 红)")
+    if rule == "quantile" and not all(0 < q < 1 for q in levels):
+        raise _fail(where, "threshold quantiles must lie between 0 and 1")
+    # Each grade must be harder to reach than the one before.
+    harder = levels if rule != "fixed" or direction > 0 else tuple(-x for x in levels)
+    if list(harder) != sorted(harder):
+        raise _fail(where, f"threshold levels {list(levels)} must get stricter from 黄 to 红")
+    if "floor" in raw and direction < 0 or "ceiling" in raw and direction > 0:
+        raise _fail(where, "use `floor` with risky indicators (direction 1) and `ceiling` with protective ones")
+    return Threshold(rule, levels, raw.get("floor"), raw.get("ceiling"))
+
+
+def _compile_structured(raw: dict) -> str:
+    where = raw.get("where") or "TRUE"
+    den_agg = raw.get("denominator") or "NULL"
+    inner = (
+        f"SELECT pm.grain, pm.period, r.unit_name, ({raw['numerator']}) AS numerator, "
+        f"({den_agg}) AS denominator, count(*) AS n\n"
+        f"    FROM {raw['from']} AS r\n"
+        f"    JOIN period_months AS pm ON pm.month = date_trunc('month', r.{raw['date']})::DATE\n"
+        f"    WHERE ({where})\n"
+        f"    GROUP BY pm.grain, pm.period, r.unit_name"
+    )
+    denominator = f"({raw['base']})" if "base" in raw else "coalesce(a.denominator, 0)"
+    return (
+        "SELECT g.pid, g.uid, coalesce(a.numerator, 0)::DOUBLE AS numerator,\n"
+        f"       ({denominator})::DOUBLE AS denominator, coalesce(a.n, 0)::INTEGER AS sample\n"
+        "FROM grid AS g LEFT JOIN (\n"
+        f"    {inner}\n"
+        ") AS a ON a.grain = g.grain AND a.period = g.period AND a.unit_name = g.unit_name"
+    )
+
+
+def _compile_sql(raw: dict) -> str:
+    zero = raw.get("absent", "missing") == "zero"
+    num = "coalesce(s.numerator, 0)" if zero else "s.numerator"
+    den = "coalesce(s.denominator, 1)" if zero else "s.denominator"
+    sample = "coalesce(s.sample, 0)" if zero else "s.sample"
+    body = raw["sql"].strip().rstrip(";")
+    return (
+        f"SELECT g.pid, g.uid, ({num})::DOUBLE AS numerator, ({den})::DOUBLE AS denominator,\n"
+        f"       ({sample})::INTEGER AS sample\n"
+        "FROM grid AS g LEFT JOIN (\n"
+        f"{body}\n"
+        ") AS s ON s.grain = g.grain AND s.period = g.period AND s.unit_name = g.unit_name"
+    )
+
+
+def _evidence(ind_id: str, raw: dict, tables: set[str]) -> tuple[Evidence, ...]:
+    where = f"indicator {ind_id}"
+    spec = raw.get("evidence")
+    specs = spec if isinstance(spec, list) else [spec or {}]
+    out = []
+    for item in specs:
+        if not isinstance(item, dict):
+            raise _fail(where, "evidence must be a mapping (from, where | filter) or a list of them")
+        unknown = set(item) - EVIDENCE_KEYS
+        if unknown:
+            raise _fail(where, f"unknown evidence key(s) {sorted(unknown)}; allowed: {sorted(EVIDENCE_KEYS)}")
+        if "where" in item:
+            table, cond = item.get("from"), item["where"]
+            if table is None:
+                raise _fail(where, "evidence with `where` needs `from` (the ledger table)")
+        elif "from" in raw:  # default: the definition's own rows in the period, optionally narrowed
+            table = item.get("from", raw["from"])
+            date = raw["date"]
+            cond = f"{date} >= period_start AND {date} < period_end AND ({raw.get('where') or 'TRUE'})"
+        else:
+            raise _fail(where, "an indicator defined by `sql` must say which rows are its evidence "
+                               "(evidence: {from: TABLE, where: CONDITION})")
+        if "filter" in item:
+            cond = f"({cond}) AND ({item['filter']})"
+        if table not in tables:
+            raise _fail(where, f"evidence table {table!r} is not a ledger table; use one of {sorted(tables)}")
+        out.append(Evidence(table, str(cond)))
+    return tuple(out)
+
+
+def load(path: str | Path | None = None, *, dictionary: str | Path | None = None) -> Catalogue:
+    """Read and check the catalogue's structure (SQL is checked by `validate_sql`)."""
+    path = Path(path) if path else CATALOGUE_PATH
+    if not path.exists():
+        raise UserError(f"indicator catalogue {path} not found")
+    blob = path.read_bytes()
+    try:
+        data = yaml.safe_load(blob)
+    except yaml.YAMLError as exc:
+        raise UserError(f"indicator catalogue {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise _fail(str(path), "expected a mapping with version, duties, dimensions and indicators")
+    unknown = set(data) - TOP_KEYS
+    if unknown:
+        raise _fail(str(path), f"unknown top-level key(s) {sorted(unknown)}; allowed: {sorted(TOP_KEYS)}")
+    for key in ("version", "duties", "dimensions", "indicators"):
+        if key not in data:
+            raise _fail(str(path), f"missing `{key}`")
+    natural_keys = _natural_keys(Path(dictionary) if dictionary else DICTIONARY_PATH)
+    tables = set(natural_keys)
+    duties = data["duties"]
+
+    dimensions = []
+    for raw in data["dimensions"]:
+        unknown = set(raw) - DIMENSION_KEYS
+        if unknown:
+            raise _fail(f"dimension {raw.get('id')}", f"unknown key(s) {sorted(unknown)}")
+        dimensions.append(Dimension(raw["id"], raw["name_zh"], raw["name_en"], float(raw.get("weight", 1.0)),
+                                    raw.get("role") == "context"))
+    dim_ids = {d.id for d in dimensions}
+    context_dims = {d.id for d in dimensions if d.context}
+
+    evidence_tables = data.get("evidence_tables") or {}
+    for table in evidence_tables:
+        if table not in tables:
+            raise _fail(f"evidence_tables.{table}", f"not a ledger table; use one of {sorted(tables)}")
+
+    indicators: list[Indicator] = []
+    seen: set[str] = set()
+    for code, raw in enumerate(data["indicators"]):
+        ind_id = raw.get("id") if isinstance(raw, dict) else None
+        where = f"indicator {ind_id or '#' + str(code + 1)}"
+        if not isinstance(raw, dict) or not ind_id:
+            raise _fail(where, "each indicator needs an `id`")
+        if ind_id in seen:
+            raise _fail(where, "duplicate id")
+        seen.add(ind_id)
+        form_keys = STRUCTURED_KEYS if "sql" not in raw else SQL_KEYS
+        unknown = set(raw) - COMMON_KEYS - form_keys
+        if unknown:
+            hint = " (a `sql` definition cannot be mixed with from/date/numerator)" if "sql" in raw else ""
+            raise _fail(where, f"unknown key(s) {sorted(unknown)}{hint}; allowed: "
+                               f"{sorted(COMMON_KEYS | STRUCTURED_KEYS | SQL_KEYS)}")
+        for key in REQUIRED:
+            if raw.get(key) in (None, ""):
+                raise _fail(where, f"missing `{key}`")
+        if "sql" not in raw:
+            for key in ("from", "date", "numerator"):
+                if key not in raw:
+                    raise _fail(where, f"missing `{key}` (or give the whole definition as `sql`)")
+            if ("denominator" in raw) == ("base" in raw):
+                raise _fail(where, "give exactly one of `denominator` (over the rows) or `base` (over the unit)")
+            if raw["from"] not in tables:
+                raise _fail(where, f"`from: {raw['from']}` is not a ledger table; use one of {sorted(tables)}")
+            query, definition = _compile_structured(raw), {k: raw[k] for k in raw if k in STRUCTURED_KEYS}
+        else:
+            if raw.get("absent", "missing") not in ("missing", "zero"):
+                raise _fail(where, "`absent` is missing or zero")
+            query, definition = _compile_sql(raw), raw["sql"].strip()
+        if raw["dimension"] not in dim_ids:
+            raise _fail(where, f"dimension {raw['dimension']!r} unknown; use one of {sorted(dim_ids)}")
+        if raw["duty"] not in duties:
+            raise _fail(where, f"duty {raw['duty']!r} is not a work-plan duty; use one of {list(duties)}")
+        direction = raw["direction"]
+        if direction not in (1, -1):
+            raise _fail(where, "direction is 1 (higher = riskier) or -1 (protective)")
+        missing = raw.get("missing", "impute")
+        if missing not in MISSING_POLICIES:
+            raise _fail(where, f"missing policy {missing!r} unknown; use one of {list(MISSING_POLICIES)}")
+        context = raw.get("role") == "context" or raw["dimension"] in context_dims
+        weight = float(raw.get("weight", 1.0))
+        if weight < 0 or (weight == 0 and not context):
+            raise _fail(where, "weight must be positive (context indicators may have 0)")
+        indicators.append(Indicator(
+            id=ind_id, code=code, name_zh=raw["name_zh"], name_en=raw["name_en"], dimension=raw["dimension"],
+            duty=raw["duty"], unit=str(raw.get("unit", "")), scale=float(raw.get("scale", 1.0)),
+            direction=int(direction), weight=weight, min_sample=int(raw.get("min_sample", 0)), missing=missing,
+            threshold=_threshold(ind_id, raw.get("threshold"), direction), rationale=raw["rationale"],
+            false_positives=raw["false_positives"], context=context, form="sql" if "sql" in raw else "structured",
+            definition=definition if isinstance(definition, str) else yaml.safe_dump(
+                definition, allow_unicode=True, sort_keys=False).strip(),
+            query=query, evidence=_evidence(ind_id, raw, tables),
+        ))
+    if not any(not i.context for i in indicators):
+        raise _fail(str(path), "no scored indicators")
+    return Catalogue(
+        version=str(data["version"]), sha256=hashlib.sha256(blob).hexdigest(), path=path, duties=duties,
+        dimensions=dimensions, indicators=indicators, evidence_tables=evidence_tables, natural_keys=natural_keys,
+    )
+
+
+def evidence_query(cat: Catalogue, ind: Indicator, ev: Evidence, limit: int) -> str:
+    """Rows of `ev.table` behind the flagged values of `ind` (temp table `flagged`: warning_id, pid, uid, ind)."""
+    keys = ", ".join(f"CAST(r.{k} AS VARCHAR)" for k in cat.natural_keys[ev.table])
+    spec = cat.evidence_tables.get(ev.table, {})
+    date = spec.get("date")
+    summary = spec.get("summary", "NULL")
+    return (
+        f"SELECT r.warning_id, '{ev.table}' AS source_table, concat_ws('|', {keys}) AS record_key,\n"
+        f"       {('r.' + date) if date else 'NULL'}::DATE AS record_date, ({summary})::VARCHAR AS summary\n"
+        "FROM (\n"
+        "    SELECT t.*, w.warning_id, p.period_start, p.period_end, p.years\n"
+        "    FROM flagged AS w JOIN periods AS p ON p.pid = w.pid\n"
+        "    JOIN unit_dim AS u ON u.uid = w.uid\n"
+        f"    JOIN {ev.table} AS t ON t.unit_name = u.unit_name\n"
+        f"    WHERE w.ind = {ind.code}\n"
+        ") AS r\n"
+        f"WHERE {ev.where}\n"
+        f"QUALIFY row_number() OVER (PARTITION BY r.warning_id ORDER BY record_date DESC NULLS LAST, record_key)"
+        f" <= {int(limit)}"
+    )
+
+
+def _bind(con: duckdb.DuckDBPyConnection, ind_id: str, what: str, query: str) -> list[str]:
+    try:
+        return [row[0] for row in con.execute(f"DESCRIBE {query}").fetchall()]
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise UserError(f"indicator catalogue: indicator {ind_id}: {what} does not run: {first}") from None
+
+
+def validate_sql(cat: Catalogue, con: duckdb.DuckDBPyConnection) -> None:
+    """Bind every definition and evidence query; `con` must hold the build's temp tables (periods.sql)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE flagged (warning_id VARCHAR, pid INTEGER, uid INTEGER, ind INTEGER)")
+    for ind in cat.indicators:
+        if ind.form == "sql":  # the author's query must name its output columns
+            columns = _bind(con, ind.id, "definition", ind.definition.rstrip(";"))
+            missing = [c for c in OUTPUT_COLUMNS if c not in columns]
+            if missing:
+                raise UserError(
+                    f"indicator catalogue: indicator {ind.id}: its sql must return {', '.join(OUTPUT_COLUMNS)}; "
+                    f"missing {', '.join(missing)}"
+                )
+        columns = _bind(con, ind.id, "definition", ind.query)
+        if columns != ["pid", "uid", "numerator", "denominator", "sample"]:  # pragma: no cover - compiled shape
+            raise UserError(f"indicator catalogue: indicator {ind.id}: definition yields {columns}")
+        for ev in ind.evidence:
+            _bind(con, ind.id, f"evidence ({ev.table})", evidence_query(cat, ind, ev, 1))

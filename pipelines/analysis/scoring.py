@@ -1,0 +1,291 @@
+"""Composite scores per unit and period, through the general index engine (pipelines.index).
+
+Per grain, the units × periods panel goes through pipelines.index.compute in one call: outlier
+treatment, normalisation, weights and aggregation run over the whole panel, so a score means the same
+in every period of the grain (set index.normalisation_basis: period to normalise period by period).
+Missing-data policies were applied in SQL before (values.sql): what reaches the engine as NaN is left
+out and the other indicators re-weighted. Uncertainty runs the engine's Monte Carlo on the latest
+periods of each grain; coherence statistics come from the engine's helpers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+import duckdb
+
+from pipelines.analysis.catalogue import Catalogue
+from pipelines.index import IndexSettings, compute
+from pipelines.index.coherence import cronbach_alpha
+from pipelines.index.grades import grade_cuts
+from pipelines.index.weighting import pairwise_corr
+
+TOP = "index"
+GRADE_LABELS = np.array(["红", "橙", "黄", "绿"], dtype=object)
+
+
+@dataclass
+class GrainScores:
+    grain: str
+    pids: np.ndarray              # periods of the grain, in time order
+    n_units: int
+    indicators: list[str]         # scored indicator ids (columns of the matrices)
+    levels: list[str]             # dimension ids then TOP
+    normalised: np.ndarray        # rows × indicators (rows = period position × n_units + uid)
+    treated: np.ndarray           # rows × indicators, after outlier treatment (raw scale)
+    scores: np.ndarray            # rows × levels
+    grades: np.ndarray            # rows × levels, labels
+    contributions: np.ndarray     # rows × indicators, adding up to the TOP score
+    weights: dict[str, float]     # weights used, within parent
+    meta: pd.DataFrame = field(repr=False, default=None)
+    settings: IndexSettings = field(repr=False, default=None)
+    dropped: list[str] = field(default_factory=list)   # constant over the whole panel: no information
+
+
+def meta_table(cat: Catalogue, weights: dict[str, float] | None = None) -> pd.DataFrame:
+    """The catalogue's hierarchy in COINr iMeta form: indicators → dimensions → index."""
+    rows = []
+    for ind in cat.scored:
+        rows.append({"Level": 1, "iCode": ind.id, "Parent": ind.dimension, "Direction": ind.direction,
+                     "Weight": weights.get(ind.id, ind.weight) if weights else ind.weight, "Type": "Indicator"})
+    for dim in cat.scored_dimensions:
+        rows.append({"Level": 2, "iCode": dim.id, "Parent": TOP, "Direction": 1,
+                     "Weight": weights.get(dim.id, dim.weight) if weights else dim.weight, "Type": "Aggregate"})
+    rows.append({"Level": 3, "iCode": TOP, "Parent": None, "Direction": 1, "Weight": 1.0, "Type": "Aggregate"})
+    return pd.DataFrame(rows)
+
+
+def index_settings(settings: dict, cat: Catalogue) -> IndexSettings:
+    idx = settings["index"]
+    ahp = {}
+    if idx["weights"] == "ahp":
+        used = [d.id for d in cat.scored_dimensions]
+        spec = idx["ahp"]
+        keep = [i for i, d in enumerate(spec["dimensions"]) if d in used]
+        matrix = [[spec["matrix"][i][j] for j in keep] for i in keep]
+        ahp = {TOP: {"children": [spec["dimensions"][i] for i in keep], "matrix": matrix}}
+    return IndexSettings(treat=idx["treat"], normalise=idx["normalise"], weights=idx["weights"], ahp=ahp,
+                         aggregate=idx["aggregate"])
+
+
+def _grades(scores: np.ndarray, pos: np.ndarray, settings: dict) -> np.ndarray:
+    """Grade labels for a rows × levels score matrix; quantile cuts over the panel or per period."""
+    gr = settings["grades"]
+    out = np.full(scores.shape, None, dtype=object)
+    groups = [np.arange(len(pos))] if gr["basis"] == "panel" or gr["method"] == "fixed" else \
+        [np.flatnonzero(pos == p) for p in np.unique(pos)]
+    for col in range(scores.shape[1]):
+        for rows in groups:
+            s = scores[rows, col]
+            if np.isnan(s).all():
+                continue
+            if gr["method"] == "fixed":
+                cuts = grade_cuts(s, thresholds=gr["fixed"])
+            else:
+                cuts = grade_cuts(s, quantiles=gr["quantiles"])
+            code = 3 - np.searchsorted(cuts, s, side="right")
+            lab = GRADE_LABELS[np.clip(code, 0, 3)]
+            lab[np.isnan(s)] = None
+            out[rows, col] = lab
+    return out
+
+
+def score_grain(grain: str, pids: np.ndarray, n_units: int, x: np.ndarray, cat: Catalogue,
+                settings: dict) -> GrainScores:
+    """Run the engine on one grain's panel `x` (rows × scored indicators, NaN = left out)."""
+    ids = [i.id for i in cat.scored]
+    x = x.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns give NaN, on purpose
+        spread = np.nanmax(x, axis=0) - np.nanmin(x, axis=0) if len(x) else np.zeros(len(ids))
+    flat = ~(spread > 0)
+    x[:, flat] = np.nan  # a constant indicator ranks nobody; the engine would give everyone the midpoint
+    meta = meta_table(cat)
+    s = index_settings(settings, cat)
+    pos = np.repeat(np.arange(len(pids)), n_units)
+    levels = [d.id for d in cat.scored_dimensions] + [TOP]
+    basis = settings["index"]["normalisation_basis"]
+    chunks = [np.arange(len(pos))] if basis == "panel" else [np.flatnonzero(pos == p) for p in range(len(pids))]
+    norm = np.full(x.shape, np.nan)
+    treated = np.full(x.shape, np.nan)
+    contrib = np.full(x.shape, np.nan)
+    scores = np.full((len(pos), len(levels)), np.nan)
+    weights: dict[str, float] = {}
+    for rows in chunks:
+        data = pd.DataFrame(x[rows], columns=ids)
+        data.insert(0, "uCode", rows.astype(str))
+        res = compute(data, meta, s)
+        norm[rows] = res.normalised.to_numpy()
+        treated[rows] = res.treated.to_numpy()
+        contrib[rows] = res.contributions.to_numpy()
+        scores[rows] = res.scores[levels].to_numpy()
+        weights = {k: float(v) for k, v in res.weights.items()}
+    return GrainScores(grain, pids, n_units, ids, levels, norm, treated, scores, _grades(scores, pos, settings),
+                       contrib, weights, meta, s, [ids[j] for j in np.flatnonzero(flat)])
+
+
+def load_matrix(con: duckdb.DuckDBPyConnection, cat: Catalogue, grain: str) -> tuple[np.ndarray, int, np.ndarray]:
+    """Periods of a grain, unit count, and the rows × scored-indicators matrix of index inputs."""
+    pids = con.execute("SELECT pid FROM periods WHERE grain = ? ORDER BY seq", [grain]).fetchnumpy()["pid"]
+    n_units = con.execute("SELECT count(*) FROM unit_dim").fetchone()[0]
+    cols = {ind.code: j for j, ind in enumerate(cat.scored)}
+    x = np.full((len(pids) * n_units, len(cols)), np.nan)
+    if len(pids) == 0:
+        return pids, n_units, x
+    got = con.execute(
+        """SELECT v.pid, v.uid, v.ind, v.index_value FROM ivals AS v
+           JOIN periods AS p USING (pid) JOIN ind_dim AS d USING (ind)
+           WHERE p.grain = ? AND NOT d.context AND v.index_value IS NOT NULL""", [grain]).fetchnumpy()
+    pos = np.searchsorted(pids, got["pid"])  # pids of a grain are consecutive and increasing
+    col = np.vectorize(cols.get, otypes=[np.int64])(got["ind"]) if len(got["ind"]) else np.zeros(0, np.int64)
+    x[pos * n_units + got["uid"], col] = got["index_value"]
+    return pids, n_units, x
+
+
+def register_scores(con: duckdb.DuckDBPyConnection, results: list[GrainScores], cat: Catalogue) -> None:
+    """Long temp tables for SQL: norm_long(pid, uid, ind, normalised, contribution), score_long(pid, uid,
+    level, score, grade)."""
+    code = {i.id: i.code for i in cat.scored}
+    n_parts, s_parts = [], []
+    for r in results:
+        rows = len(r.pids) * r.n_units
+        if rows == 0:
+            continue
+        pid = np.repeat(r.pids, r.n_units).astype(np.int32)
+        uid = np.tile(np.arange(r.n_units, dtype=np.int32), len(r.pids))
+        k = len(r.indicators)
+        n_parts.append(pd.DataFrame({
+            "pid": np.repeat(pid, k), "uid": np.repeat(uid, k),
+            "ind": np.tile(np.array([code[i] for i in r.indicators], dtype=np.int32), rows),
+            "normalised": r.normalised.ravel(), "contribution": r.contributions.ravel(),
+        }))
+        m = len(r.levels)
+        s_parts.append(pd.DataFrame({
+            "pid": np.repeat(pid, m), "uid": np.repeat(uid, m),
+            "level": np.tile(np.array(r.levels, dtype=object), rows),
+            "score": r.scores.ravel(), "grade": r.grades.ravel(),
+        }))
+    norm = pd.concat(n_parts, ignore_index=True) if n_parts else pd.DataFrame(
+        {"pid": [], "uid": [], "ind": [], "normalised": [], "contribution": []})
+    sc = pd.concat(s_parts, ignore_index=True) if s_parts else pd.DataFrame(
+        {"pid": [], "uid": [], "level": [], "score": [], "grade": []})
+    con.register("norm_df", norm)
+    con.register("score_df", sc)
+    con.execute("""CREATE OR REPLACE TEMP TABLE norm_long AS
+                   SELECT pid::INTEGER AS pid, uid::INTEGER AS uid, ind::INTEGER AS ind,
+                          CASE WHEN isnan(normalised) THEN NULL ELSE normalised END AS normalised,
+                          CASE WHEN isnan(contribution) THEN NULL ELSE contribution END AS contribution
+                   FROM norm_df""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE score_long AS
+                   SELECT pid::INTEGER AS pid, uid::INTEGER AS uid, level::VARCHAR AS level,
+                          CASE WHEN isnan(score) THEN NULL ELSE score END AS score, grade::VARCHAR AS grade
+                   FROM score_df""")
+    con.unregister("norm_df")
+    con.unregister("score_df")
+
+
+def coherence_rows(r: GrainScores, cat: Catalogue, period_names: dict[int, str]) -> list[dict]:
+    """Cronbach's alpha, mean inter-item correlation and correlation with the index, per dimension and period;
+    each indicator's correlation with its dimension."""
+    out = []
+    dims = r.levels[:-1]
+    by_dim = {d: [j for j, i in enumerate(r.indicators) if cat.indicator(i).dimension == d] for d in dims}
+    for p, pid in enumerate(r.pids):
+        rows = slice(p * r.n_units, (p + 1) * r.n_units)
+        top = r.scores[rows, -1]
+        for k, d in enumerate(dims):
+            cols = by_dim[d]
+            block = r.normalised[rows][:, cols]
+            dim_score = r.scores[rows, k]
+            stats = {"cronbach_alpha": cronbach_alpha(block) if len(cols) > 1 else np.nan}
+            if len(cols) > 1:
+                c = pairwise_corr(block)
+                iu = np.triu_indices(len(cols), 1)
+                vals = c[iu]
+                stats["mean_inter_item_r"] = float(np.nanmean(vals)) if np.isfinite(vals).any() else np.nan
+            stats["corr_with_index"] = float(pairwise_corr(np.column_stack([dim_score, top]))[0, 1])
+            for j in cols:
+                stats[f"corr_with_dimension:{r.indicators[j]}"] = float(
+                    pairwise_corr(np.column_stack([r.normalised[rows, j], dim_score]))[0, 1])
+            for name, v in stats.items():
+                out.append({"grain": r.grain, "period": period_names[int(pid)], "dimension": d, "statistic": name,
+                            "value": None if v is None or not np.isfinite(v) else float(v)})
+    return out
+
+
+def uncertainty_rows(r: GrainScores, settings: dict, period_names: dict[int, str]):
+    """Monte Carlo rank intervals for the latest periods of the grain, and the variance shares.
+
+    The engine's Monte Carlo normalises the units it is given; to keep the nominal run identical to the
+    panel-normalised build, two anchor rows carrying the panel's least and most risky value of every
+    indicator join the period's units (they fix min-max to the panel range and sit at the two ends of
+    every ranking), and are taken out before ranks are read.
+    Returns (rank rows: pid, uid, p05, p95), (sensitivity rows)."""
+    from pipelines.index.uncertainty import uncertainty
+
+    unc = settings["uncertainty"]
+    if r.grain not in unc["grains"] or int(unc["draws"]) == 0 or int(unc["periods"]) == 0:
+        return [], []
+    panel = settings["index"]["normalisation_basis"] == "panel"
+    directions = np.array([1.0 if d > 0 else -1.0 for d in r.meta.set_index("iCode").loc[r.indicators, "Direction"]])
+    meta = meta_table_from(r)
+    s = r.settings.replace(treat="none", weights="meta", ahp={})
+    rank_rows, sens_rows = [], []
+    for p in range(max(0, len(r.pids) - int(unc["periods"])), len(r.pids)):
+        rows = slice(p * r.n_units, (p + 1) * r.n_units)
+        x = r.treated[rows].copy()
+        present = ~np.isnan(x).all(axis=0)
+        if not np.isfinite(r.scores[rows, -1]).any() or present.sum() < 2:
+            continue
+        n_anchor = 0
+        if panel:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo, hi = np.nanmin(r.treated, axis=0), np.nanmax(r.treated, axis=0)
+            risky = np.where(directions > 0, hi, lo)
+            calm = np.where(directions > 0, lo, hi)
+            x = np.vstack([x, risky, calm])
+            n_anchor = 2
+        data = pd.DataFrame(x, columns=r.indicators)
+        data.insert(0, "uCode", np.arange(len(x)).astype(str))
+        res = uncertainty(data, meta, s, n_draws=int(unc["draws"]), weight_noise=float(unc["weight_noise"]),
+                          normalisations=tuple(unc["normalisations"]), aggregations=tuple(unc["aggregations"]),
+                          leave_one_out=bool(unc["leave_one_out"]), seed=int(unc["seed"]) + p)
+        ranks = res.rank_draws[:, : r.n_units].astype(float)
+        if n_anchor:  # re-rank without the anchors, within each run
+            ranks = rankdata(ranks, method="min", axis=1, nan_policy="omit")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            q = np.nanquantile(ranks, [0.05, 0.95], axis=0)
+        pid = int(r.pids[p])
+        rank_rows.append(pd.DataFrame({"pid": pid, "uid": np.arange(r.n_units), "rank_p05": q[0], "rank_p95": q[1]}))
+        period = period_names[pid]
+        for factor, row in res.sensitivity.iterrows():
+            sens_rows.append({"grain": r.grain, "period": period, "factor": str(factor),
+                              "variance_share": _num(row["first_order"]),
+                              "detail": {"first_order": _num(row["first_order"]), "total": _num(row["total"]),
+                                         "runs": int(res.n_runs)}})
+        if res.loo_summary is not None:
+            for ind_id, row in res.loo_summary.iterrows():
+                sens_rows.append({"grain": r.grain, "period": period, "factor": f"leave-one-out:{ind_id}",
+                                  "variance_share": None,
+                                  "detail": {"mean_abs_rank_shift": _num(row["mean_abs_shift"]),
+                                             "max_abs_rank_shift": _num(row["max_abs_shift"])}})
+    return rank_rows, sens_rows
+
+
+def meta_table_from(r: GrainScores) -> pd.DataFrame:
+    """The nominal build's hierarchy with the weights it actually used (data-driven ones included)."""
+    meta = r.meta.copy()
+    meta["Weight"] = [r.weights.get(c, w) for c, w in zip(meta["iCode"], meta["Weight"])]
+    return meta
+
+
+def _num(v) -> float | None:
+    v = float(v)
+    return v if np.isfinite(v) else None

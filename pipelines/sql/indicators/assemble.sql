@@ -1,0 +1,91 @@
+-- Assemble the build's results as temp tables res_* shaped like the tables of results.sql (without
+-- build_id). Inputs: periods, unit_dim, ind_dim, ind_levels, ivals, thresholds, flags, percentiles (values.sql),
+-- norm_long and score_long (the index engine's output), mc_ranks (Monte Carlo rank intervals),
+-- warn_grains(grain). Tokens $rising_delta and $rising_delta_yoy are numbers from the settings.
+
+CREATE OR REPLACE TEMP TABLE res_indicator_values AS
+SELECT p.grain, p.period, u.unit_name, d.indicator_id, v.numerator, v.denominator, v.value, v.sample, v.status,
+       n.normalised, pc.percentile, pc.sector_percentile, t.threshold, f.level IS NOT NULL AS flagged,
+       v.index_value, v.below_min_sample, v.pid, v.uid, v.ind
+FROM ivals AS v
+JOIN periods AS p USING (pid)
+JOIN unit_dim AS u USING (uid)
+JOIN ind_dim AS d USING (ind)
+LEFT JOIN norm_long AS n ON n.pid = v.pid AND n.uid = v.uid AND n.ind = v.ind
+LEFT JOIN percentiles AS pc ON pc.pid = v.pid AND pc.uid = v.uid AND pc.ind = v.ind
+LEFT JOIN thresholds AS t ON t.pid = v.pid AND t.ind = v.ind AND t.level = 1
+LEFT JOIN flags AS f ON f.pid = v.pid AND f.uid = v.uid AND f.ind = v.ind;
+
+CREATE OR REPLACE TEMP TABLE res_unit_scores AS
+WITH s AS (
+    SELECT s.pid, s.uid, s.level, s.score, s.grade, p.grain, p.period, p.seq, p.yoy_seq, u.unit_name, u.sector
+    FROM score_long AS s JOIN periods AS p USING (pid) JOIN unit_dim AS u USING (uid)
+), r AS (
+    SELECT *,
+           CASE WHEN score IS NOT NULL THEN rank() OVER (PARTITION BY pid, level ORDER BY score DESC NULLS LAST) END
+               AS rank,
+           CASE WHEN score IS NOT NULL
+                THEN rank() OVER (PARTITION BY pid, level, sector ORDER BY score DESC NULLS LAST) END AS sector_rank
+    FROM s
+), t AS (
+    SELECT r.*, r.score - prev.score AS change_prev, r.score - yoy.score AS change_yoy,
+           prev.score - prev2.score AS change_before
+    FROM r
+    LEFT JOIN s AS prev ON prev.uid = r.uid AND prev.level = r.level AND prev.grain = r.grain AND prev.seq = r.seq - 1
+    LEFT JOIN s AS prev2 ON prev2.uid = r.uid AND prev2.level = r.level AND prev2.grain = r.grain
+                        AND prev2.seq = r.seq - 2
+    LEFT JOIN s AS yoy ON yoy.uid = r.uid AND yoy.level = r.level AND yoy.grain = r.grain AND yoy.seq = r.yoy_seq
+)
+SELECT t.grain, t.period, t.unit_name, t.level, t.score, t.rank::INTEGER AS rank, m.rank_p05, m.rank_p95, t.grade,
+       t.sector_rank::INTEGER AS sector_rank, t.change_prev, t.change_yoy,
+       coalesce((t.change_prev >= $rising_delta AND t.change_before > 0) OR t.change_yoy >= $rising_delta_yoy, false)
+           AS rising,
+       t.pid, t.uid
+FROM t LEFT JOIN mc_ranks AS m ON m.pid = t.pid AND m.uid = t.uid AND t.level = 'index';
+
+CREATE OR REPLACE TEMP TABLE res_contributions AS
+SELECT p.grain, p.period, u.unit_name, d.indicator_id, d.dimension, n.contribution, n.pid, n.uid, n.ind
+FROM norm_long AS n
+JOIN periods AS p USING (pid) JOIN unit_dim AS u USING (uid) JOIN ind_dim AS d USING (ind)
+WHERE n.contribution IS NOT NULL;
+
+-- How a value is shown in Chinese text: shares as percentages, the rest with their unit.
+CREATE OR REPLACE TEMP MACRO show_value(v, unit) AS
+    CASE WHEN v IS NULL THEN '—'
+         WHEN unit = '比例' THEN printf('%.1f%%', v * 100)
+         ELSE printf('%.2f', v) || unit END;
+
+-- A period key in Chinese: 2024-03 → 2024年3月, 2024Q1 → 2024年第1季度, 2024H1 → 2024年上半年, 2024 → 2024年,
+-- R12-2024-03 → 截至2024年3月的12个月.
+CREATE OR REPLACE TEMP MACRO period_zh(p) AS
+    CASE WHEN p LIKE 'R12-%' THEN '截至' || substr(p, 5, 4) || '年' || substr(p, 10, 2)::INTEGER || '月的12个月'
+         WHEN p LIKE '%Q%' THEN split_part(p, 'Q', 1) || '年第' || split_part(p, 'Q', 2) || '季度'
+         WHEN p LIKE '%H1' THEN substr(p, 1, 4) || '年上半年'
+         WHEN p LIKE '%H2' THEN substr(p, 1, 4) || '年下半年'
+         WHEN p LIKE '____-__' THEN substr(p, 1, 4) || '年' || substr(p, 6, 2)::INTEGER || '月'
+         ELSE p || '年' END;
+
+CREATE OR REPLACE TEMP TABLE flagged AS
+SELECT substr(md5(concat_ws('|', p.grain, p.period, u.unit_name, d.indicator_id)), 1, 16) AS warning_id,
+       f.pid, f.uid, f.ind, f.level, f.threshold
+FROM flags AS f
+JOIN periods AS p USING (pid) JOIN unit_dim AS u USING (uid) JOIN ind_dim AS d USING (ind)
+WHERE p.grain IN (SELECT grain FROM warn_grains);
+
+CREATE OR REPLACE TEMP TABLE res_warnings AS
+SELECT w.warning_id, p.grain, p.period, u.unit_name, d.indicator_id,
+       CASE w.level WHEN 3 THEN '红' WHEN 2 THEN '橙' ELSE '黄' END AS grade,
+       v.value, w.threshold, l.rule_text AS rule,
+       u.unit_name || period_zh(p.period) || c.name_zh || '为' || show_value(v.value, c.unit)
+           || CASE WHEN d.direction > 0 THEN '，达到' ELSE '，低于' END
+           || CASE w.level WHEN 3 THEN '红' WHEN 2 THEN '橙' ELSE '黄' END || '色预警阈值'
+           || show_value(w.threshold, c.unit) || '（' || l.rule_zh || '）。' AS message,
+       CASE WHEN prev.warning_id IS NOT NULL THEN '持续' ELSE '新增' END AS status,
+       w.pid, w.uid, w.ind
+FROM flagged AS w
+JOIN periods AS p USING (pid) JOIN unit_dim AS u USING (uid) JOIN ind_dim AS d USING (ind)
+JOIN ind_text AS c USING (ind)
+JOIN ind_levels AS l ON l.ind = w.ind AND l.level = w.level
+JOIN ivals AS v ON v.pid = w.pid AND v.uid = w.uid AND v.ind = w.ind
+LEFT JOIN periods AS pp ON pp.grain = p.grain AND pp.seq = p.seq - 1
+LEFT JOIN flagged AS prev ON prev.pid = pp.pid AND prev.uid = w.uid AND prev.ind = w.ind;
