@@ -5,7 +5,8 @@ a_gmean). Everything is matrix algebra over (units x children) so that `uncertai
 of weight draws through the same code.
 
 Geometric mean and zeros: min-max scores are 0 at the worst unit, where log() fails. With
-geom_zero="shift" the mean is taken of x' = x - a + c (a = lower end of the normalised scale, c =
+geom_zero="shift" the mean is taken of x' = x - a + c (a = lower end of the normalised scale, see
+normalisation.scale_floor; c =
 geom_shift, default 1, so x' >= 1) and mapped back: G = exp(sum w log x') + a - c. G stays on the
 scale of its inputs, within [min, max] of the children, and is monotone in each child.
 """

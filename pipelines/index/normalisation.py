@@ -112,11 +112,19 @@ def normalise(x: np.ndarray, directions: np.ndarray, targets: np.ndarray, settin
 
 
 def scale_floor(normalised: np.ndarray, settings) -> float:
-    """Lower reference `a` of the normalised scale, used to shift values for the geometric mean."""
+    """Lower reference `a` of the normalised scale, used to shift values for the geometric mean.
+
+    It must not move with any single unit's value, or the geometric mean would stop being monotone:
+    minmax/percentile/target use the lower bound (an uncapped target can go below it: then the observed
+    minimum), rank uses 1, and zscore uses the lowest value a sample z-score can take among n units,
+    mean - sd (n - 1) / sqrt(n) (Shiffler 1988), with n the number of units.
+    """
     if settings.normalise in ("minmax", "percentile", "target"):
         lo = settings.bounds[0]
         obs = np.nanmin(normalised) if np.isfinite(normalised).any() else lo
-        return float(min(lo, obs))  # uncapped targets can fall below the lower bound
+        return float(min(lo, obs))
     if settings.normalise == "rank":
         return 1.0
-    return float(np.nanmin(normalised)) if np.isfinite(normalised).any() else 0.0
+    n = max(int(normalised.shape[0]), 1)
+    m, s = settings.zscore
+    return float(m - s * (n - 1) / np.sqrt(n))

@@ -54,8 +54,9 @@ class IndexSettings:
                      children are skipped and the others' weights renormalised (COINr a_amean/a_gmean).
     geom_zero        how the geometric mean copes with zeros: "shift" (default) computes
                      exp(sum w log(x - a + c)) + a - c, where a is the lower bound of the normalised
-                     scale (bounds[0] for minmax/percentile/target, 1 for rank, the observed minimum of the
-                     normalised indicators for zscore) and c = geom_shift (> 0); it keeps scores on the
+                     scale (bounds[0] for minmax/percentile/target, 1 for rank, and for zscore the lowest
+                     value a sample z-score can take, m - s (n - 1)/sqrt(n), n = number of units) and
+                     c = geom_shift (> 0); it keeps scores on the
                      same scale and never fails on zeros. "error" raises on values <= 0 (COINr behaviour).
     """
 
