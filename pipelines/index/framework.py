@@ -68,12 +68,20 @@ class Framework:
         return tuple(i for c in self.children_of(code) for i in self.leaves_under(c))
 
 
-def _num(series: pd.Series, what: str) -> pd.Series:
-    out = pd.to_numeric(series, errors="coerce")
-    bad = series[out.isna() & series.notna()]
+def _text(v) -> str | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return None
+    t = str(v).strip()
+    return None if t in ("", "NA", "<NA>", "nan", "None") else t
+
+
+def _numbers(meta: pd.DataFrame, col: str) -> np.ndarray:
+    out = pd.to_numeric(meta[col], errors="coerce")
+    bad = meta[col][out.isna() & meta[col].notna()]
+    bad = bad[[_text(v) is not None for v in bad]]
     if len(bad):
-        raise UserError(f"iMeta {what} must be numeric; got {bad.iloc[0]!r}")
-    return out
+        raise UserError(f"iMeta {col} must be numeric; got {bad.iloc[0]!r}")
+    return np.array(out.to_numpy(dtype=float, na_value=np.nan))
 
 
 def build_framework(meta: pd.DataFrame) -> Framework:
@@ -83,96 +91,97 @@ def build_framework(meta: pd.DataFrame) -> Framework:
     missing = [c for c in META_REQUIRED if c not in meta.columns]
     if missing:
         raise UserError(f"iMeta is missing column(s) {', '.join(missing)}; needs {', '.join(META_REQUIRED)}")
-    meta = meta.copy()
-    meta["iCode"] = meta["iCode"].astype("string").str.strip()
-    if meta["iCode"].isna().any() or (meta["iCode"] == "").any():
+    # plain Python lists: the table is small and this runs on every compute() call
+    codes = [_text(v) for v in meta["iCode"]]
+    if any(c is None for c in codes):
         raise UserError("iMeta has a row with an empty iCode")
-    dup = meta["iCode"][meta["iCode"].duplicated()]
-    if len(dup):
-        raise UserError(f"iMeta iCode {dup.iloc[0]!r} appears more than once")
-    meta["Type"] = meta["Type"].astype("string").str.strip()
-    bad_type = meta["Type"][~meta["Type"].isin(META_TYPES)]
-    if len(bad_type):
-        raise UserError(f"iMeta Type {bad_type.iloc[0]!r} unknown; use one of {', '.join(META_TYPES)}")
-    parent = meta["Parent"].astype("string").str.strip()
-    meta["Parent"] = parent.where(~parent.isin(["", "NA", "<NA>", "nan"]), pd.NA)
-    meta["Level"] = _num(meta["Level"], "Level")
-    meta["Direction"] = _num(meta["Direction"], "Direction")
-    meta["Weight"] = _num(meta["Weight"], "Weight")
-    if "Target" in meta.columns:
-        meta["Target"] = _num(meta["Target"], "Target")
+    seen: set[str] = set()
+    for c in codes:
+        if c in seen:
+            raise UserError(f"iMeta iCode {c!r} appears more than once")
+        seen.add(c)
+    types = [_text(v) for v in meta["Type"]]
+    for t in types:
+        if t not in META_TYPES:
+            raise UserError(f"iMeta Type {t!r} unknown; use one of {', '.join(META_TYPES)}")
+    parents = [_text(v) for v in meta["Parent"]]
+    level = _numbers(meta, "Level")
+    direction = _numbers(meta, "Direction")
+    weight = _numbers(meta, "Weight")
+    target = _numbers(meta, "Target") if "Target" in meta.columns else np.full(len(codes), np.nan)
 
-    tree = meta[meta["Type"].isin(["Indicator", "Aggregate"])].copy()
-    if not (tree["Type"] == "Indicator").any():
+    tree = [i for i, t in enumerate(types) if t in ("Indicator", "Aggregate")]
+    if not any(types[i] == "Indicator" for i in tree):
         raise UserError("iMeta has no row of Type Indicator")
-    if tree["Level"].isna().any():
-        raise UserError(f"iMeta Level missing for {tree.loc[tree['Level'].isna(), 'iCode'].iloc[0]!r}")
-    lvl_ind = tree.loc[tree["Type"] == "Indicator", "Level"]
-    if (lvl_ind != 1).any():
-        raise UserError("every Indicator must have Level 1 (aggregates are Level 2 and above)")
-    if (tree.loc[tree["Type"] == "Aggregate", "Level"] < 2).any():
-        raise UserError("every Aggregate must have Level 2 or above")
-    ind_rows = tree[tree["Type"] == "Indicator"]
-    bad_dir = ind_rows[~ind_rows["Direction"].isin([1, -1])]
-    if len(bad_dir):
-        raise UserError(f"iMeta Direction of {bad_dir['iCode'].iloc[0]!r} must be 1 or -1")
-    w = tree["Weight"]
-    if w.isna().any() or (w < 0).any() or not np.isfinite(w).all():
-        code = tree.loc[w.isna() | (w < 0), "iCode"]
-        raise UserError(f"iMeta Weight of {code.iloc[0] if len(code) else '?'!r} must be a number >= 0")
-
-    codes = dict(zip(tree["iCode"], tree["Level"].astype(int)))
-    tops = tree[tree["Parent"].isna()]
+    for i in tree:
+        if np.isnan(level[i]):
+            raise UserError(f"iMeta Level missing for {codes[i]!r}")
+        if types[i] == "Indicator" and level[i] != 1:
+            raise UserError(f"Indicator {codes[i]!r} must have Level 1 (aggregates are Level 2 and above)")
+        if types[i] == "Aggregate" and level[i] < 2:
+            raise UserError(f"Aggregate {codes[i]!r} must have Level 2 or above")
+        if types[i] == "Indicator" and direction[i] not in (1, -1):
+            raise UserError(f"iMeta Direction of {codes[i]!r} must be 1 or -1")
+        if not (np.isfinite(weight[i]) and weight[i] >= 0):
+            raise UserError(f"iMeta Weight of {codes[i]!r} must be a number >= 0")
+    t_codes = [codes[i] for i in tree]
+    t_level = {codes[i]: int(level[i]) for i in tree}
+    t_parent = {codes[i]: parents[i] for i in tree}
+    t_weight = {codes[i]: float(weight[i]) for i in tree}
+    tops = [c for c in t_codes if t_parent[c] is None]
     if len(tops) != 1:
-        names = ", ".join(tops["iCode"].astype(str)) or "none"
-        raise UserError(f"iMeta needs exactly one top code with no Parent, found: {names}")
-    top = str(tops["iCode"].iloc[0])
-    for code, par, lvl in zip(tree["iCode"], tree["Parent"], tree["Level"]):
-        if pd.isna(par):
+        raise UserError(f"iMeta needs exactly one top code with no Parent, found: {', '.join(tops) or 'none'}")
+    top = tops[0]
+    for c in t_codes:
+        par = t_parent[c]
+        if par is None:
             continue
-        if par not in codes:
-            raise UserError(f"iMeta Parent {par!r} of {code!r} is not an iCode of the hierarchy")
-        if codes[par] != int(lvl) + 1:
-            raise UserError(f"iMeta Parent {par!r} of {code!r} must be one level above it (Level {int(lvl) + 1})")
-    n_top = codes[top]
-    if (tree["Level"] > n_top).any():
+        if par not in t_level:
+            raise UserError(f"iMeta Parent {par!r} of {c!r} is not an iCode of the hierarchy")
+        if t_level[par] != t_level[c] + 1:
+            raise UserError(f"iMeta Parent {par!r} of {c!r} must be one level above it (Level {t_level[c] + 1})")
+    n_top = t_level[top]
+    if max(t_level.values()) > n_top:
         raise UserError(f"the top code {top!r} must have the highest Level")
 
     levels: list[LevelLinks] = []
-    order = tree.reset_index(drop=True)
-    prev_codes = tuple(order.loc[order["Level"] == 1, "iCode"].astype(str))
+    prev_codes = tuple(c for c in t_codes if t_level[c] == 1)
     indicators = prev_codes
     for lvl in range(2, n_top + 1):
-        parents = tuple(order.loc[order["Level"] == lvl, "iCode"].astype(str))
-        if not parents:
+        lv_parents = tuple(c for c in t_codes if t_level[c] == lvl)
+        if not lv_parents:
             raise UserError(f"iMeta has no Aggregate at Level {lvl} (levels must be consecutive)")
-        par_of = order.set_index("iCode")["Parent"]
-        idx = np.array([parents.index(par_of[c]) for c in prev_codes], dtype=np.int64)
-        childless = [p for k, p in enumerate(parents) if not (idx == k).any()]
+        pos = {p: k for k, p in enumerate(lv_parents)}
+        idx = np.array([pos[t_parent[c]] for c in prev_codes], dtype=np.int64)
+        childless = [p for k, p in enumerate(lv_parents) if not (idx == k).any()]
         if childless:
             raise UserError(f"iMeta Aggregate {childless[0]!r} has no children")
-        wts = order.set_index("iCode").loc[list(prev_codes), "Weight"].to_numpy(float)
-        levels.append(LevelLinks(lvl, prev_codes, parents, idx, wts))
-        prev_codes = parents
+        wts = np.array([t_weight[c] for c in prev_codes], dtype=float)
+        levels.append(LevelLinks(lvl, prev_codes, lv_parents, idx, wts))
+        prev_codes = lv_parents
 
-    ind = meta.set_index("iCode").loc[list(indicators)]
-    targets = ind["Target"].to_numpy(float) if "Target" in meta.columns else np.full(len(indicators), np.nan)
+    row = {c: i for i, c in enumerate(codes)}
+    sel = [row[c] for c in indicators]
     denoms: dict[str, str] = {}
     if "Denominator" in meta.columns:
-        for code, d in ind["Denominator"].items():
-            if pd.notna(d) and str(d).strip() not in ("", "NA"):
-                denoms[str(code)] = str(d).strip()
-    groups = tuple(meta.loc[meta["Type"] == "Group", "iCode"].astype(str))
+        dcol = list(meta["Denominator"])
+        for c in indicators:
+            d = _text(dcol[row[c]])
+            if d is not None:
+                denoms[c] = d
+    clean = meta.copy()
+    clean["iCode"], clean["Type"], clean["Parent"] = codes, types, parents
+    groups = tuple(c for c, t in zip(codes, types) if t == "Group")
     return Framework(
-        meta=meta,
+        meta=clean,
         indicators=indicators,
-        directions=ind["Direction"].to_numpy(float),
-        targets=targets,
+        directions=direction[sel].copy(),
+        targets=target[sel].copy(),
         denominators=denoms,
         levels=tuple(levels),
         top=top,
         groups=groups,
-        weight_of=dict(zip(tree["iCode"].astype(str), tree["Weight"].astype(float))),
+        weight_of=t_weight,
     )
 
 

@@ -8,8 +8,8 @@ Outlier treatment reproduces COINr's Treat() defaults (COINr 1.1, R/treat.R):
     extreme(s), exactly as COINr counts it;
   * if the winsorised column still fails, COINr applies log_CT to the ORIGINAL column
     (combine_treat = FALSE): log(x - min + 0.01 (max - min)), and keeps it whether or not it passes.
-Fewer than 4 values, or a column whose skew/kurtosis is undefined (constant), is left untreated, as
-COINr does when f_pass returns NA.
+Fewer than 4 values, or a column whose skew/kurtosis is undefined (constant) before or after a
+treatment, is returned untreated, as COINr does when f_pass returns NA.
 """
 
 from __future__ import annotations
@@ -156,12 +156,16 @@ def treat(x: np.ndarray, indicators: tuple[str, ...], settings) -> tuple[np.ndar
         elif settings.treat == "winsorise" and ok0 is False:
             w, nwin, _ = winsorise(col, settings.winsorise_max, settings.skew_max, settings.kurt_max,
                                    settings.treat_rule)
-            if passes(w, settings.skew_max, settings.kurt_max, settings.treat_rule) is False:
-                out[:, j] = log_ct(col)
-                action = "log"
-            else:
+            ok1 = passes(w, settings.skew_max, settings.kurt_max, settings.treat_rule)
+            if ok1 is False:
+                logged = log_ct(col)
+                if passes(logged, settings.skew_max, settings.kurt_max, settings.treat_rule) is not None:
+                    out[:, j] = logged
+                    action = "log"
+            elif ok1 is True:
                 out[:, j] = w
                 action = "winsorise" if nwin else "none"
+            # ok1 None (check undefined after treatment): COINr returns the column untreated
         new = out[:, j]
         rows.append({
             "iCode": code, "action": action, "n_winsorised": nwin if action == "winsorise" else 0,
