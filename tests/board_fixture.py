@@ -97,7 +97,8 @@ def build_fixture(db: str | Path, *, seed: int = 7, publish_snapshot: bool = Tru
         "normalisation": "minmax",
         "weights": "equal",
         "aggregation": "arithmetic",
-        "grades": {"method": "fixed", "cuts": GRADE_CUTS},
+        "grades": {"method": "fixed", "basis": "panel", "quantiles": [0.5, 0.8, 0.95],
+                   "fixed": sorted(GRADE_CUTS.values())},
     }
     con.execute(
         "INSERT INTO build_runs VALUES (?, ?, 'fixture-1', 'abc123', ?, 'complete', 1.5)",
@@ -108,7 +109,7 @@ def build_fixture(db: str | Path, *, seed: int = 7, publish_snapshot: bool = Tru
             dict(
                 build_id=BUILD, indicator_id=i, name_zh=zh, name_en=i.replace("_", " "), dimension=d,
                 dimension_zh=dzh, duty="日常监督", direction=dr, weight=w, definition=f"{zh}的计算口径",
-                rationale="工作计划要求", false_positives="样本少时波动大",
+                rationale="工作计划要求", false_positives="样本少时波动大", dimension_weight=1.0, context=False,
             )
             for i, zh, d, dzh, dr, w, _ in INDICATORS
         ]
@@ -171,11 +172,20 @@ def build_fixture(db: str | Path, *, seed: int = 7, publish_snapshot: bool = Tru
                      _grade(dim_scores[u : u + 1, d])[0], 1, None, None, None)
                 )
     # executemany is slow in DuckDB: insert through DataFrames.
+    # Named columns (BY NAME): the results contract may grow columns the fixture does not fill.
+    columns = {
+        "indicator_values": "build_id grain period unit_name indicator_id numerator denominator value sample status "
+                            "normalised percentile sector_percentile threshold flagged",
+        "unit_scores": "build_id grain period unit_name level score rank rank_p05 rank_p95 grade sector_rank "
+                       "change_prev change_yoy rising",
+        "contributions": "build_id grain period unit_name indicator_id dimension contribution",
+        "warnings": "build_id warning_id grain period unit_name indicator_id grade value threshold rule message status",
+        "warning_evidence": "build_id warning_id source_table record_key record_date summary",
+    }
     for table, rows in (("indicator_values", iv_rows), ("unit_scores", score_rows), ("contributions", contrib_rows),
                         ("warnings", warn_rows), ("warning_evidence", ev_rows)):
-        cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-        frame_df = pd.DataFrame(rows, columns=cols)  # noqa: F841 (read by DuckDB's replacement scan)
-        con.execute(f"INSERT INTO {table} SELECT * FROM frame_df")
+        frame_df = pd.DataFrame(rows, columns=columns[table].split())  # noqa: F841 (DuckDB replacement scan)
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame_df")
 
     for grain, period, _ in _periods():
         con.execute(
@@ -247,3 +257,26 @@ def build_fixture(db: str | Path, *, seed: int = 7, publish_snapshot: bool = Tru
     con.execute("CHECKPOINT")
     con.close()
     return publish(db) if publish_snapshot else db
+
+
+# ---- pytest fixtures (import them into a test module to use them) ---------------------------------
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def fixture_db(tmp_path_factory) -> Path:
+    """The fixture warehouse (DB path); its published snapshot sits beside it."""
+    db = tmp_path_factory.mktemp("board") / "fixture.duckdb"
+    build_fixture(db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def fixture_board(fixture_db):
+    from pipelines.board import Board
+    from pipelines.warehouse import published_path
+
+    board = Board(published_path(fixture_db))
+    yield board
+    board.close()

@@ -17,7 +17,7 @@ from pipelines.access.store import Scope
 from pipelines.board.snapshot import Board
 from pipelines.index import IndexSettings, build_framework
 from pipelines.index.engine import aggregate_all, rank_desc
-from pipelines.index.grades import DEFAULT_QUANTILES, assign_grades
+from pipelines.index.grades import assign_grades
 from pipelines.index.normalisation import scale_floor
 
 TOP = "index"
@@ -35,38 +35,29 @@ def coherence(board: Board, grain: str, period: str, identity: str | None = None
     return board.q("coherence", identity=identity, grain=grain, period=period)
 
 
-def _find(settings: dict, *keys):
-    """First of `keys` found in the settings or one level down (builds nest their method settings)."""
-    for k in keys:
-        if k in settings:
-            return settings[k]
-    for v in settings.values():
-        if isinstance(v, dict):
-            for k in keys:
-                if k in v:
-                    return v[k]
-    return None
-
-
 def aggregation_method(settings: dict) -> str:
-    raw = str(_find(settings, "aggregate", "aggregation") or "arith").lower()
+    idx = settings.get("index") if isinstance(settings.get("index"), dict) else settings
+    raw = str(idx.get("aggregate") or idx.get("aggregation") or "arith").lower()
     return "geom" if raw.startswith("geo") else "arith"
 
 
-def grade_rule(settings: dict) -> dict:
-    """{'thresholds': [c1, c2, c3]} or {'quantiles': [...]} from the build's settings (ascending cuts)."""
-    g = _find(settings, "grades", "grading", "grade")
-    if isinstance(g, dict):
-        for key in ("thresholds", "cuts", "fixed"):
-            cuts = g.get(key)
-            if isinstance(cuts, dict):  # {'红': 75, '橙': 60, '黄': 45}
-                return {"thresholds": sorted(float(v) for v in cuts.values())}
-            if isinstance(cuts, (list, tuple)) and cuts:
-                return {"thresholds": sorted(float(v) for v in cuts)}
-        q = g.get("quantiles")
-        if isinstance(q, (list, tuple)) and q:
-            return {"quantiles": sorted(float(v) for v in q)}
-    return {"quantiles": list(DEFAULT_QUANTILES)}
+def grade_cuts(board: Board, grain: str, identity: str | None = None) -> list[float]:
+    """Ascending cut points (黄, 橙, 红) for re-graded what-if scores.
+
+    Fixed grades: the build's own cut points. Quantile grades: the build cut the quantiles over the whole
+    panel of the grain, so re-cutting one period's re-weighted scores would move the goal posts; instead
+    the boundary scores the build actually used (lowest score given each grade) stay fixed, and a unit
+    changes grade only when its re-weighted score crosses one of them.
+    """
+    grades = (board.build(identity)["settings"] or {}).get("grades") or {}
+    if grades.get("method") == "fixed" and len(grades.get("fixed") or []) == 3:
+        return sorted(float(c) for c in grades["fixed"])
+    bounds = board.q("grade_bounds", identity=identity, grain=grain).set_index("grade")
+    cuts = []
+    for worse in (("黄", "橙", "红"), ("橙", "红"), ("红",)):
+        lows = bounds.lowest.reindex(list(worse)).dropna()
+        cuts.append(float(lows.min()) if len(lows) else float("inf"))
+    return list(np.maximum.accumulate(cuts))
 
 
 @dataclass
@@ -78,7 +69,9 @@ class WhatIf:
 
 
 def default_weights(cat: pd.DataFrame, dims: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
-    return dict(zip(cat.indicator_id, cat.weight.astype(float))), {d: 1.0 for d in dims.dimension}
+    """The build's weights: indicator weights within their dimension (0 = context, not scored) and
+    dimension weights in the index."""
+    return dict(zip(cat.indicator_id, cat.weight.astype(float))), dict(zip(dims.dimension, dims.weight.astype(float)))
 
 
 def _scores(matrix: pd.DataFrame, cat: pd.DataFrame, ind_w: dict, dim_w: dict, aggregate: str):
@@ -117,8 +110,8 @@ def whatif(
     cat = catalogue(board, identity)
     dims = board.q("dimensions", identity=identity)
     base_ind, base_dim = default_weights(cat, dims)
-    aggregate = aggregation_method(build["settings"])
-    rule = grade_rule(build["settings"])
+    aggregate = aggregation_method(build["settings"] or {})
+    rule = {"thresholds": grade_cuts(board, grain, identity)}
 
     long = board.q("whatif_matrix", Scope(None), identity=identity, grain=grain, period=period)
     matrix = long.pivot_table(index="unit_name", columns="indicator_id", values="normalised", aggfunc="first")

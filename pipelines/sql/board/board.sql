@@ -27,7 +27,10 @@ WHERE $all_teams OR list_contains($teams, team)
 ORDER BY unit_name;
 
 -- name: dimensions
-SELECT dimension, any_value(dimension_zh) AS dimension_zh, sum(weight) AS weight, count(*) AS indicators
+-- Dimensions of the index; `weight` is the dimension's weight in the index (1 when the build did not say).
+SELECT dimension, any_value(dimension_zh) AS dimension_zh,
+       coalesce(max(dimension_weight) FILTER (WHERE NOT coalesce(context, false)), max(dimension_weight), 1.0) AS weight,
+       count(*) AS indicators, bool_and(coalesce(context, false)) AS context_only
 FROM indicator_catalogue
 WHERE build_id = $build
 GROUP BY dimension
@@ -210,7 +213,7 @@ ORDER BY petitions DESC, theme_kind, theme;
 
 -- name: catalogue
 SELECT indicator_id, name_zh, name_en, dimension, dimension_zh, duty, direction, weight, definition, rationale,
-       false_positives
+       false_positives, unit, min_sample, missing, threshold_rule, coalesce(context, false) AS context
 FROM indicator_catalogue
 WHERE build_id = $build
 ORDER BY dimension, indicator_id;
@@ -226,6 +229,14 @@ SELECT dimension, statistic, value
 FROM coherence
 WHERE build_id = $build AND grain = $grain AND period = $period
 ORDER BY dimension, statistic;
+
+-- name: grade_bounds
+-- The lowest index score that received each grade over the grain's panel: the cut points the build
+-- effectively used (quantile grades are cut over the whole panel), reused by the what-if.
+SELECT grade, min(score) AS lowest, max(score) AS highest, count(*) AS n
+FROM unit_scores
+WHERE build_id = $build AND grain = $grain AND level = 'index' AND grade IS NOT NULL
+GROUP BY grade;
 
 -- name: whatif_matrix
 -- Normalised indicator values of the visible units, the input the index engine re-aggregates.

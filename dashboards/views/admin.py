@@ -1,0 +1,57 @@
+"""用户与审计 (admins only): accounts, unlocking, and the audit trail of record views and exports."""
+
+import pandas as pd
+import streamlit as st
+
+import session
+from pipelines.access.store import ROLE_ZH, ROLES
+from pipelines.errors import UserError
+
+ctx = session.context()
+if not ctx.user.is_admin:  # the page is only registered for admins; this guards a forged navigation too
+    st.error("仅管理员可访问。")
+    st.stop()
+session.header("用户与审计")
+
+st.subheader("用户")
+users = pd.DataFrame(ctx.store.list())
+st.dataframe(users, hide_index=True, column_config={
+    "name": "用户名", "role": "角色", "teams": "派驻组范围（* 为全部）", "locked": "已锁定", "failed_count": "连续失败",
+    "last_login": "最近登录", "created_at": "创建时间", "password": "本地密码"})
+
+with st.expander("添加或更新用户"):
+    with st.form("add_user", clear_on_submit=True):
+        name = st.text_input("用户名")
+        role = st.selectbox("角色", ROLES, format_func=ROLE_ZH.get)
+        teams = st.text_input("派驻组（多个用、分隔；留空为全部）")
+        password = st.text_input("初始密码（至少8位）", type="password")
+        if st.form_submit_button("保存"):
+            try:
+                team_list = [t for t in teams.replace(",", "、").split("、") if t.strip()] or None
+                ctx.store.add(name, password, role, team_list, replace=True)
+                ctx.store.audit(ctx.user, "user_add", name, {"role": role, "teams": team_list or "*"})
+                st.success(f"已保存用户 {name}")
+            except UserError as exc:
+                st.error(str(exc))
+
+if len(users):
+    c1, c2 = st.columns(2)
+    target = c1.selectbox("选择用户", list(users.name), key="admin_target")
+    if c2.button("解除锁定", key="admin_unlock"):
+        ctx.store.unlock(target)
+        ctx.store.audit(ctx.user, "user_unlock", target, {})
+        st.success(f"已解除 {target} 的锁定")
+    if c2.button("删除用户", key="admin_remove", disabled=target == ctx.user.name):
+        ctx.store.remove(target)
+        ctx.store.audit(ctx.user, "user_remove", target, {})
+        st.rerun()
+
+st.subheader("审计日志")
+action = st.selectbox("操作类型", ["", "view_records", "export", "denied", "login", "login_failed", "locked",
+                                  "login_locked", "user_add", "user_remove", "user_unlock"],
+                      format_func=lambda a: a or "全部", key="audit_action")
+log = pd.DataFrame(ctx.store.audit_log(limit=1000, action=action or None))
+if len(log):
+    log["detail"] = log.detail.map(lambda d: ", ".join(f"{k}={v}" for k, v in d.items()))
+st.dataframe(log, hide_index=True, column_config={
+    "at": "时间", "user": "用户", "role": "角色", "action": "操作", "target": "对象", "detail": "详情"})

@@ -1,0 +1,91 @@
+"""总览: headline figures, the units × dimensions grid coloured by grade, county trend, risers, warnings."""
+
+import math
+
+import streamlit as st
+
+import charts
+import session
+from pipelines.board import overview
+from pipelines.board.periods import grain_zh, period_zh
+
+ctx = session.context()
+v = session.view()
+session.header("总览")
+st.caption(f"{grain_zh(v.grain)} · {period_zh(v.period)} · {ctx.user.teams_zh}")
+
+frame = session.period_scores(ctx.path, ctx.identity, ctx.user.teams, v.grain, v.period)
+warnings = session.period_warnings(ctx.path, ctx.identity, ctx.user, v.grain, v.period)
+head = overview.headline(frame, sectors=v.sectors, kinds=v.kinds)
+shown_warnings = overview.filter_units(warnings, v.sectors, v.kinds)
+
+cols = st.columns(7)
+cols[0].metric("单位数", head["units"])
+cols[1].metric(
+    "平均风险分",
+    "—" if math.isnan(head["mean_score"]) else f"{head['mean_score']:.1f}",
+    None if math.isnan(head["mean_change"]) else f"{head['mean_change']:+.1f}",
+    delta_color="inverse",
+)
+for i, g in enumerate(overview.GRADES):
+    cols[2 + i].metric(f"{g}色单位", head["grades"][g])
+cols[6].metric("预警数", len(shown_warnings), f"上升风险 {head['rising']} 个单位", delta_color="off")
+
+dims = v.opts.dimensions
+sort_labels = {overview.INDEX_LEVEL: overview.INDEX_ZH, **dict(zip(dims.dimension, dims.dimension_zh))}
+c1, c2, c3 = st.columns([2, 2, 3])
+sort_by = c1.selectbox("排序依据", list(sort_labels), format_func=sort_labels.get, key="sort_by")
+n_units = int((frame.level == overview.INDEX_LEVEL).sum())
+top_n = c2.number_input("显示单位数（按风险从高到低）", min_value=5, max_value=max(5, min(300, n_units)),
+                        value=min(40, max(5, n_units)), step=5, key="top_n")
+cells = overview.grid(frame, dims, sectors=v.sectors, kinds=v.kinds, sort_by=sort_by, top_n=int(top_n))
+units_in_grid = list(dict.fromkeys(cells.unit_name))
+visible_units = list(v.opts.units.unit_name)
+choice = c3.selectbox("打开单位画像", units_in_grid + [u for u in visible_units if u not in units_in_grid],
+                      index=None, placeholder="选择单位，或点击下图中的方块", key="overview_unit")
+if choice:
+    session.open_portrait(choice)
+
+st.subheader("单位 × 维度风险热力图")
+if cells.empty:
+    st.warning("所选范围内没有单位。")
+else:
+    event = st.plotly_chart(charts.heatmap(cells), on_select="rerun", selection_mode="points", key="heatmap",
+                            config={"displayModeBar": False})
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    if points:
+        unit = points[0].get("y") or (points[0].get("customdata") or [None])[0]
+        if unit in visible_units:
+            session.open_portrait(unit)
+    st.caption("颜色表示预警等级（红/橙/黄/绿），方块中的数字为风险分（0–100，越高越需关注）。点击方块打开该单位画像。")
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("风险趋势")
+    tr = session.trend(ctx.path, ctx.identity, ctx.user.teams, v.grain, v.sectors, v.kinds)
+    if len(tr):
+        st.plotly_chart(charts.county_trend(tr), key="trend", config={"displayModeBar": False})
+with right:
+    st.subheader("预警等级分布")
+    counts = overview.warnings_by_grade(shown_warnings)
+    if counts.drop(columns="grade").to_numpy().sum() == 0:
+        st.write("本期无预警。")
+    else:
+        st.plotly_chart(charts.grade_counts(counts), key="grades", config={"displayModeBar": False})
+
+st.subheader("风险上升最快的单位（环比）")
+rise = overview.risers(frame, sectors=v.sectors, kinds=v.kinds, n=10)
+if rise.empty:
+    st.write("本期没有风险分上升的单位（或无上期可比）。")
+else:
+    st.dataframe(
+        rise,
+        hide_index=True,
+        column_config={
+            "unit_name": "单位", "sector": "领域", "kind": "类别",
+            "score": st.column_config.NumberColumn("风险分", format="%.1f"),
+            "change_prev": st.column_config.NumberColumn("环比变化", format="%+.1f"),
+            "change_yoy": st.column_config.NumberColumn("同比变化", format="%+.1f"),
+            "grade": "等级", "rank": "排名", "rising": st.column_config.CheckboxColumn("上升风险"),
+        },
+    )

@@ -1,0 +1,69 @@
+"""预警清单: the period's warnings for the user's units, filterable, with evidence and Excel export."""
+
+from datetime import datetime
+
+import streamlit as st
+
+import session
+from pipelines.board import alerts
+from pipelines.board import portrait as portrait_mod
+from pipelines.board.periods import grain_zh, period_zh
+
+ctx = session.context()
+v = session.view()
+session.header("预警清单")
+st.caption(f"{grain_zh(v.grain)} · {period_zh(v.period)} · {ctx.user.teams_zh}")
+
+all_w = session.period_warnings(ctx.path, ctx.identity, ctx.user, v.grain, v.period)
+c = st.columns(4)
+grades = c[0].multiselect("预警等级", ["红", "橙", "黄"], key="w_grades", placeholder="全部等级")
+statuses = c[1].multiselect("状态", ["新增", "持续"], key="w_status", placeholder="全部")
+dims = c[2].multiselect("维度", sorted(d for d in all_w.dimension_zh.unique() if d), key="w_dims", placeholder="全部维度")
+text = c[3].text_input("搜索单位、指标或说明", key="w_text")
+shown = alerts.filter_warnings(all_w, grades=grades, statuses=statuses, dimensions=dims, sectors=v.sectors,
+                               kinds=v.kinds, text=text)
+st.write(f"共 {len(shown)} 条预警（本期全部 {len(all_w)} 条）")
+st.dataframe(
+    shown.drop(columns=["warning_id", "indicator_id", "period"]),
+    hide_index=True,
+    column_config={
+        "unit_name": "单位", "team": "派驻组", "sector": "领域", "kind": "类别", "indicator_zh": "指标",
+        "dimension_zh": "维度", "grade": "等级", "value": st.column_config.NumberColumn("指标值", format="%.3f"),
+        "threshold": st.column_config.NumberColumn("阈值", format="%.3f"), "rule": "阈值规则", "message": "说明",
+        "status": "状态", "evidence": "依据记录数",
+    },
+)
+
+if ctx.user.can_see_records and len(shown):
+    st.markdown("**预警依据记录**")
+    labels = {w: f"{u} · {g} · {i}" for w, u, g, i in zip(shown.warning_id, shown.unit_name, shown.grade, shown.indicator_zh)}
+    chosen = st.multiselect("选择预警查看其依据记录（查看将记入审计日志）", list(labels), format_func=labels.get,
+                            key="w_evidence", max_selections=20)
+    if chosen:
+        ev = portrait_mod.evidence(ctx.board, ctx.user, chosen, ctx.audit, ctx.identity)
+        st.dataframe(ev.drop(columns=["warning_id"]), hide_index=True, column_config={
+            "unit_name": "单位", "source_table": "来源台账", "record_key": "记录编号", "record_date": "日期",
+            "summary": "摘要（已脱敏）"})
+elif not ctx.user.can_see_records:
+    st.caption("预警依据的记录级数据仅对分析人员开放；导出文件同样不含记录级数据。")
+
+st.markdown("**导出**")
+with_evidence = ctx.user.can_see_records and st.checkbox("导出时包含依据记录（已脱敏）", key="w_export_evidence")
+filters = {"等级": grades, "状态": statuses, "维度": dims, "领域": list(v.sectors), "类别": list(v.kinds), "搜索": text}
+file_name = f"预警清单_{v.period}_{datetime.now():%Y%m%d%H%M}.xlsx"
+board, user, identity, grain, period = ctx.board, ctx.user, ctx.identity, v.grain, v.period
+
+
+def _export() -> bytes:
+    # Runs when the button is clicked (on another thread): that is when the export is audited.
+    _, data = alerts.export_xlsx(board, user, shown, grain=grain, period=period, filters=filters,
+                                 audit=ctx.audit_always, with_evidence=with_evidence, identity=identity)
+    return data
+
+
+st.download_button(
+    f"导出 Excel（{len(shown)} 条）", data=_export, file_name=file_name, key="w_export",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", disabled=shown.empty,
+    on_click="ignore",
+)
+st.caption("导出文件中以 = + - @ 开头的文本已加前缀 ' 以防公式注入；每次导出均记入审计日志。")

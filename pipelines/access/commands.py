@@ -1,0 +1,161 @@
+"""`zhengtai users add|remove|list|unlock` and `zhengtai serve`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from pipelines.errors import UserError
+
+
+def _users_path(db: str | None, users: str | None) -> Path:
+    if users:
+        return Path(users)
+    if os.environ.get("ZHENGTAI_USERS"):
+        return Path(os.environ["ZHENGTAI_USERS"])
+    if db:
+        from pipelines.access.store import default_users_path
+
+        return default_users_path(db)
+    raise UserError("say where the user store is: --db DB (uses DB.users.sqlite beside it) or --users PATH")
+
+
+_location = [
+    click.option("--db", type=click.Path(dir_okay=False), help="Warehouse; the user store is DB.users.sqlite beside it."),
+    click.option("--users", "users_path", type=click.Path(dir_okay=False), help="Explicit user store path."),
+]
+
+
+def _with_location(fn):
+    for opt in reversed(_location):
+        fn = opt(fn)
+    return fn
+
+
+@click.group("users")
+def users() -> None:
+    """Dashboard accounts: roles leader / analyst / admin, scoped to 派驻组 teams."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["leader", "analyst", "admin"]), required=True,
+              help="leader: aggregates and portraits; analyst: plus pseudonymised records; admin: plus users.")
+@click.option("--team", "teams", multiple=True, help="A 派驻组 team whose units the user may see (repeatable).")
+@click.option("--all-teams", is_flag=True, help="County-wide: every team's units.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option("--replace", is_flag=True, help="Update the account if it exists.")
+@_with_location
+def users_add(name, role, teams, all_teams, password_stdin, replace, db, users_path) -> None:
+    """Add an account (the password is stored only as an argon2 hash)."""
+    from pipelines.access.store import UserStore
+
+    if teams and all_teams:
+        raise UserError("give --team or --all-teams, not both")
+    if not teams and not all_teams:
+        raise UserError("give at least one --team TEAM, or --all-teams for a county-wide account")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    store = UserStore(_users_path(db, users_path))
+    user = store.add(name, password, role, None if all_teams else teams, replace=replace)
+    store.audit("cli", "user_add", name, {"role": role, "teams": list(user.teams) if user.teams else "*"})
+    click.echo(f"user {user.name} ({user.role}, {user.teams_zh}) saved in {store.path}")
+
+
+@users.command("remove")
+@click.argument("name")
+@_with_location
+def users_remove(name, db, users_path) -> None:
+    """Remove an account."""
+    from pipelines.access.store import UserStore
+
+    store = UserStore(_users_path(db, users_path), create=False)
+    store.remove(name)
+    store.audit("cli", "user_remove", name, {})
+    click.echo(f"user {name} removed")
+
+
+@users.command("unlock")
+@click.argument("name")
+@_with_location
+def users_unlock(name, db, users_path) -> None:
+    """Lift a lockout after too many failed logins."""
+    from pipelines.access.store import UserStore
+
+    store = UserStore(_users_path(db, users_path), create=False)
+    if store.get(name) is None:
+        raise UserError(f"no user {name!r}")
+    store.unlock(name)
+    store.audit("cli", "user_unlock", name, {})
+    click.echo(f"user {name} unlocked")
+
+
+@users.command("list")
+@_with_location
+def users_list(db, users_path) -> None:
+    """List accounts (never their hashes)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipelines.access.store import UserStore
+
+    store = UserStore(_users_path(db, users_path), create=False)
+    table = Table("name", "role", "teams", "locked", "failed", "last login")
+    for u in store.list():
+        table.add_row(u["name"], u["role"], u["teams"], "yes" if u["locked"] else "", str(u["failed_count"]),
+                      u["last_login"])
+    Console().print(table)
+
+
+def streamlit_command(snapshot: Path, port: int, address: str) -> list[str]:
+    from pipelines.settings import REPO_DIR
+
+    app = REPO_DIR / "dashboards" / "app.py"
+    if not app.exists():
+        raise UserError(f"dashboard not found at {app}: run zhengtai from a checkout of the repository")
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        "--server.port", str(port),
+        "--server.address", address,
+        "--server.fileWatcherType", "none",
+        "--server.runOnSave", "false",
+        "--global.developmentMode", "false",
+        "--client.toolbarMode", "viewer",
+        "--theme.base", "light",
+    ]
+
+
+@click.command("serve")
+@click.option("--db", required=True, type=click.Path(dir_okay=False), help="Warehouse; its published snapshot is served.")
+@click.option("--port", default=8501, show_default=True, type=int)
+@click.option("--address", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--users", "users_path", type=click.Path(dir_okay=False), help="User store (default DB.users.sqlite).")
+def serve(db, port, address, users_path) -> None:
+    """Serve the dashboard on the published snapshot, read-only; picks up each rebuild atomically."""
+    from pipelines.access.store import UserStore
+    from pipelines.warehouse import published_path
+
+    snapshot = published_path(db)
+    if not snapshot.exists():
+        raise UserError(f"no published snapshot {snapshot}: run `zhengtai build --db {db}` first")
+    users_file = _users_path(db, users_path)
+    store = UserStore(users_file)
+    if not store.list():
+        click.echo(f"warning: no users in {users_file}; add one with "
+                   f"`zhengtai users add NAME --role admin --all-teams --db {db}`", err=True)
+    env = dict(os.environ, ZHENGTAI_DB=str(Path(db).resolve()), ZHENGTAI_USERS=str(users_file.resolve()),
+               STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env.pop("ZHENGTAI_SNAPSHOT", None)
+    cmd = streamlit_command(snapshot, port, address)
+    click.echo(f"serving {snapshot} on http://{address}:{port}", err=True)
+    os.execve(sys.executable, cmd, env)  # streamlit takes over this process: signals reach it directly
+
+
+COMMANDS = [users, serve]

@@ -1,0 +1,66 @@
+"""`zhengtai users add|remove|list|unlock` and `zhengtai serve`'s checks, run in-process."""
+
+from __future__ import annotations
+
+import sys
+
+from pipelines.access.commands import streamlit_command
+from pipelines.access.store import UserStore
+
+
+def _stdin(monkeypatch, text: str) -> None:
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+
+
+def test_users_add_list_remove_unlock(tmp_path, zt, monkeypatch):
+    db = tmp_path / "county.duckdb"
+    _stdin(monkeypatch, "s3cret-pass\n")
+    res = zt("users", "add", "liu", "--role", "analyst", "--team", "第一派驻组", "--password-stdin", "--db", db)
+    assert res.code == 0, res.err
+    store = UserStore(tmp_path / "county.users.sqlite")
+    assert store.authenticate("liu", "s3cret-pass").teams == ("第一派驻组",)
+
+    _stdin(monkeypatch, "another-pass\n")
+    res = zt("users", "add", "chen", "--role", "admin", "--all-teams", "--password-stdin", "--db", db)
+    assert res.code == 0, res.err
+    res = zt("users", "list", "--db", db)
+    assert res.code == 0 and "liu" in res.out and "chen" in res.out and "argon2" not in res.out
+
+    res = zt("users", "unlock", "liu", "--db", db)
+    assert res.code == 0
+    res = zt("users", "remove", "liu", "--db", db)
+    assert res.code == 0
+    assert store.get("liu") is None
+    assert [e["action"] for e in store.audit_log(user="cli")][:2] == ["user_remove", "user_unlock"]
+
+
+def test_users_add_needs_a_team_and_a_location(tmp_path, zt, monkeypatch):
+    _stdin(monkeypatch, "s3cret-pass\n")
+    res = zt("users", "add", "x", "--role", "leader", "--password-stdin", "--db", tmp_path / "d.duckdb")
+    assert res.code == 2 and "--team" in res.err
+    _stdin(monkeypatch, "s3cret-pass\n")
+    res = zt("users", "add", "x", "--role", "leader", "--team", "A", "--all-teams", "--password-stdin",
+             "--db", tmp_path / "d.duckdb")
+    assert res.code == 2 and "not both" in res.err
+    monkeypatch.delenv("ZHENGTAI_USERS", raising=False)
+    _stdin(monkeypatch, "s3cret-pass\n")
+    res = zt("users", "add", "x", "--role", "leader", "--team", "A", "--password-stdin")
+    assert res.code == 2 and "--users" in res.err
+    res = zt("users", "remove", "x", "--users", tmp_path / "missing.sqlite")
+    assert res.code == 2 and "does not exist" in res.err
+
+
+def test_serve_refuses_without_a_published_snapshot(tmp_path, zt):
+    res = zt("serve", "--db", tmp_path / "county.duckdb")
+    assert res.code == 2 and "zhengtai build" in res.err
+
+
+def test_serve_runs_streamlit_headless_without_telemetry(tmp_path):
+    cmd = streamlit_command(tmp_path / "x.published.duckdb", 8765, "127.0.0.1")
+    args = dict(zip(cmd[::1], cmd[1::1]))
+    assert cmd[1:4] == ["-m", "streamlit", "run"]
+    assert args["--server.headless"] == "true"
+    assert args["--browser.gatherUsageStats"] == "false"
+    assert args["--server.port"] == "8765" and args["--server.address"] == "127.0.0.1"

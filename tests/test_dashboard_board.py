@@ -1,0 +1,242 @@
+"""The dashboard's data layer on the fixture warehouse: scoping, roles, audit, export, what-if, swaps."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+
+import duckdb
+import openpyxl
+import pandas as pd
+import pytest
+
+from pipelines.access.store import AccessDenied, Scope, User
+from pipelines.board import Board, alerts, method, overview, portrait, quality, queries
+from pipelines.board.export import neutralise
+from pipelines.warehouse import published_path
+from tests.board_fixture import (  # noqa: F401 (fixtures)
+    BUILD,
+    FORMULA_MESSAGE,
+    TEAM_A,
+    TEAM_A_UNITS,
+    TEAM_B_UNITS,
+    build_fixture,
+    fixture_board,
+    fixture_db,
+)
+
+LEADER_A = User("lead_a", "leader", (TEAM_A,))
+ANALYST_A = User("ana_a", "analyst", (TEAM_A,))
+ADMIN = User("root", "admin", None)
+
+
+class AuditLog(list):
+    def __call__(self, action, target, detail):
+        self.append((action, target, detail))
+
+
+def _frames_text(obj) -> str:
+    """Every value of every DataFrame reachable from obj, as one string."""
+    if isinstance(obj, pd.DataFrame):
+        return obj.astype(str).to_csv() + " ".join(map(str, obj.index))
+    if hasattr(obj, "__dict__"):
+        return " ".join(_frames_text(v) for v in vars(obj).values())
+    if isinstance(obj, (list, tuple)):
+        return " ".join(_frames_text(v) for v in obj)
+    if isinstance(obj, dict):
+        return " ".join(_frames_text(v) for v in obj.values())
+    return str(obj)
+
+
+def test_every_scoped_query_keeps_to_the_users_team(fixture_board):
+    """No query that takes a scope returns a unit of another team."""
+    scope = Scope((TEAM_A,))
+    params = dict(grain="quarter", period="2024Q4", sectors=[], kinds=[], limit=1000,
+                  warning_ids=list(fixture_board.q("period_warnings", Scope(None), grain="quarter",
+                                                   period="2024Q4").warning_id))
+    scoped = [n for n, (_, p) in queries.catalogue().items() if "teams" in p]
+    assert len(scoped) >= 8
+    for name in scoped:
+        extra = {"unit": TEAM_B_UNITS[0]} if "unit" in queries.get(name)[1] else {}
+        text = _frames_text(fixture_board.q(name, scope, **params, **extra))
+        leaked = [u for u in TEAM_B_UNITS if u in text]
+        assert not leaked, f"{name} leaked {leaked}"
+    # and the same queries do return team A's units
+    grid = fixture_board.q("period_scores", scope, grain="quarter", period="2024Q4")
+    assert set(grid.unit_name) == set(TEAM_A_UNITS)
+
+
+def test_scoped_query_without_scope_is_refused(fixture_board):
+    with pytest.raises(ValueError, match="scoped"):
+        fixture_board.q("period_scores", None, grain="quarter", period="2024Q4")
+
+
+def test_overview_grid_filters_sorts_and_cuts(fixture_board):
+    opts = overview.options(fixture_board, Scope(None))
+    assert opts.grains == ["quarter", "year"] and opts.periods["quarter"][-1] == "2024Q4"
+    frame = overview.period_scores(fixture_board, Scope(None), "quarter", "2024Q4")
+    cells = overview.grid(frame, opts.dimensions, top_n=5)
+    assert cells.unit_name.nunique() == 5 and cells.col.nunique() == 1 + len(opts.dimensions)
+    idx = cells[cells.level == "index"].sort_values("row")
+    assert idx.score.is_monotonic_decreasing
+    edu = overview.grid(frame, opts.dimensions, sectors=["教育"], sort_by="petitions", top_n=None)
+    assert set(edu.sector) == {"教育"}
+    pet = edu[edu.level == "petitions"].sort_values("row")
+    assert pet.score.is_monotonic_decreasing
+    head = overview.headline(frame)
+    assert head["units"] == 12 and sum(head["grades"].values()) == 12
+    rise = overview.risers(frame, n=3)
+    assert len(rise) <= 3 and (rise.change_prev > 0).all()
+    assert rise.change_prev.is_monotonic_decreasing
+    tr = overview.trend(fixture_board, Scope(None), "quarter", kinds=["学校"])
+    assert (tr.units == 2).all() and len(tr) == 8
+
+
+def test_portrait_of_another_teams_unit_is_denied(fixture_board):
+    with pytest.raises(AccessDenied):
+        portrait.portrait(fixture_board, LEADER_A, TEAM_B_UNITS[0], "quarter", "2024Q4")
+    with pytest.raises(AccessDenied):
+        portrait.portrait(fixture_board, LEADER_A, "不存在的单位", "quarter", "2024Q4")
+    p = portrait.portrait(fixture_board, LEADER_A, "县教育局", "quarter", "2024Q4")
+    assert p.facts["team"] == TEAM_A and p.index_row["rank"] >= 1
+    assert len(p.indicators) == 10 and all(len(h) == 8 for h in p.indicators.history)
+    assert p.contributions.contribution.sum() == pytest.approx(p.index_row["score"])
+    assert set(p.peers.level) == {"petitions", "discipline", "rectification", "inquiries", "governance"}
+    assert p.peers.sector_mean.isna().all()  # only 2 other education units: withheld
+    assert p.peers.county_mean.notna().all()
+    assert {"信访举报", "执纪处理"} <= set(p.activity.kind)
+    assert "廉洁纪律" in set(p.themes.theme)
+
+
+def test_record_level_data_needs_the_role_and_is_audited(fixture_board):
+    log = AuditLog()
+    with pytest.raises(AccessDenied):
+        portrait.unit_records(fixture_board, LEADER_A, "县教育局", log)
+    wids = list(fixture_board.q("period_warnings", Scope((TEAM_A,)), grain="quarter", period="2024Q4").warning_id)
+    with pytest.raises(AccessDenied):
+        portrait.evidence(fixture_board, LEADER_A, wids, log)
+    assert log == []
+    records = portrait.unit_records(fixture_board, ANALYST_A, "县教育局", log)
+    assert len(records) == 7 and records.person.dropna().str.startswith("P").all()
+    with pytest.raises(AccessDenied):  # an analyst of team A cannot read team B's records either
+        portrait.unit_records(fixture_board, ANALYST_A, TEAM_B_UNITS[0], log)
+    ev = portrait.evidence(fixture_board, ANALYST_A, wids, log)
+    assert len(ev) == 2 * len(wids) and set(ev.unit_name) <= set(TEAM_A_UNITS)
+    assert [a for a, *_ in log] == ["view_records", "view_records"]
+    assert log[0][1] == "县教育局" and log[1][2]["rows"] == len(ev)
+
+
+def test_evidence_of_another_teams_warning_is_empty(fixture_board):
+    b_ids = list(fixture_board.q("period_warnings", Scope(None), grain="quarter", period="2024Q4")
+                 .query("unit_name in @TEAM_B_UNITS").warning_id)
+    assert b_ids
+    assert portrait.evidence(fixture_board, ANALYST_A, b_ids, AuditLog()).empty
+
+
+def test_neutralise():
+    assert neutralise("=1+1") == "'=1+1"
+    for s in ("+86", "-x", "@SUM(A1)", "\t=1", "\r=1"):
+        assert neutralise(s) == "'" + s
+    assert neutralise("县教育局") == "县教育局" and neutralise(-3.5) == -3.5 and neutralise(None) is None
+
+
+def test_export_is_formula_safe_scoped_and_audited(fixture_board):
+    log = AuditLog()
+    frame = alerts.period_warnings(fixture_board, ANALYST_A, "quarter", "2024Q1")
+    assert FORMULA_MESSAGE in set(frame.message)
+    with pytest.raises(AccessDenied):
+        alerts.export_xlsx(fixture_board, LEADER_A, frame, grain="quarter", period="2024Q1", filters={},
+                           audit=log, with_evidence=True)
+    name, data = alerts.export_xlsx(fixture_board, ANALYST_A, frame, grain="quarter", period="2024Q1",
+                                    filters={"等级": ["红"]}, audit=log, with_evidence=True)
+    assert name.endswith(".xlsx") and log[-1][0] == "export" and log[-1][2]["rows"] == len(frame)
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["预警清单", "依据记录", "说明"]
+    cells = [c for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not any(c.data_type == "f" for c in cells)  # no formula anywhere
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    assert "'" + FORMULA_MESSAGE in texts and FORMULA_MESSAGE not in texts
+    assert not [t for t in texts if t[:1] in "=+-@"]
+    assert not any(u in " ".join(texts) for u in TEAM_B_UNITS)
+    numbers = [c.value for c in wb["预警清单"]["I"][1:]]  # 指标值 stays numeric
+    assert all(isinstance(v, float) for v in numbers)
+
+
+def test_whatif_reproduces_the_build_and_moves_with_weights(fixture_board):
+    cat = method.catalogue(fixture_board)
+    dims = fixture_board.q("dimensions")
+    ind_w, dim_w = method.default_weights(cat, dims)
+    base = method.whatif(fixture_board, Scope(None), "quarter", "2024Q4", ind_w, dim_w)
+    assert base.baseline_gap < 1e-9  # the engine's aggregation reproduces the published index
+    assert base.changed.empty and (base.table.rank_change == 0).all()
+    assert (base.table.base_grade == base.table.published_grade).all()
+    # All weight on one dimension: the index becomes that dimension's score.
+    only = {d: (1.0 if d == "petitions" else 0.0) for d in dim_w}
+    moved = method.whatif(fixture_board, Scope(None), "quarter", "2024Q4", ind_w, only)
+    pet = fixture_board.q("period_scores", Scope(None), grain="quarter", period="2024Q4").query("level == 'petitions'")
+    got = moved.table.set_index("unit_name").new_score
+    assert got.sort_index().to_numpy() == pytest.approx(pet.set_index("unit_name").score.sort_index().to_numpy())
+    assert len(moved.changed) > 0 and (moved.changed.base_grade != moved.changed.new_grade).all()
+    scoped = method.whatif(fixture_board, Scope((TEAM_A,)), "quarter", "2024Q4", ind_w, only)
+    assert set(scoped.table.unit_name) == set(TEAM_A_UNITS)  # ranks stay county ranks
+    assert scoped.table.set_index("unit_name").new_rank.to_dict() == \
+        moved.table.set_index("unit_name").new_rank.loc[TEAM_A_UNITS].to_dict()
+    with pytest.raises(ValueError):
+        method.whatif(fixture_board, Scope(None), "quarter", "2024Q4", {k: 0.0 for k in ind_w}, dim_w)
+
+
+def test_quality_hides_paths_and_raw_rows_from_team_users(fixture_board):
+    log = AuditLog()
+    q_team = quality.quality(fixture_board, ANALYST_A, log)
+    assert not q_team.runs_detailed and "path" not in q_team.runs.columns and q_team.rejected is None
+    assert set(q_team.coverage.index) == set(TEAM_A_UNITS)
+    assert not any(u in _frames_text(q_team) for u in TEAM_B_UNITS)
+    assert log == []
+    q_all = quality.quality(fixture_board, ADMIN, log)
+    assert q_all.runs_detailed and len(q_all.rejected) == 2 and log[0][0] == "view_records"
+    fresh = q_all.freshness.set_index("kind")
+    assert fresh.loc["audit_findings", "stale"] and not fresh.loc["inquiries", "stale"]
+    assert set(q_all.reasons.reason) == {"日期无法识别", "单位无法匹配"}
+
+
+def test_board_reopens_when_the_snapshot_is_swapped(tmp_path):
+    db = tmp_path / "w.duckdb"
+    snap = build_fixture(db)
+    board = Board(snap)
+    first = board.identity()
+    assert board.build(first)["build_id"] == BUILD
+    before = board.q("period_scores", Scope(None), first, grain="quarter", period="2024Q4")
+    # A rebuild: new results in the warehouse, then an atomic publish.
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE build_runs SET build_id = 'second'")
+    for t in ("unit_scores", "indicator_catalogue", "warnings"):
+        con.execute(f"UPDATE {t} SET build_id = 'second'")
+    con.execute("UPDATE unit_scores SET score = score / 2")
+    con.close()
+    from pipelines.warehouse import publish
+
+    publish(db)
+    second = board.identity()
+    assert second != first
+    assert board.build()["build_id"] == "second"
+    after = board.q("period_scores", Scope(None), grain="quarter", period="2024Q4")
+    assert after.score.sum() == pytest.approx(before.score.sum() / 2)
+    # A page pinned to the old identity still reads the old snapshot consistently.
+    pinned = board.q("period_scores", Scope(None), first, grain="quarter", period="2024Q4")
+    assert pinned.score.sum() == pytest.approx(before.score.sum())
+    board.close()
+
+
+def test_the_snapshot_is_opened_read_only(fixture_board):
+    cur = fixture_board._get(None).con.cursor()
+    cur.execute("USE snap")
+    with pytest.raises(duckdb.Error, match="read-only"):
+        cur.execute("DELETE FROM units")
+
+
+def test_missing_snapshot_is_a_user_error(tmp_path):
+    from pipelines.errors import UserError
+
+    with pytest.raises(UserError, match="zhengtai build"):
+        Board(tmp_path / "none.published.duckdb")
