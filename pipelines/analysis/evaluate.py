@@ -1,0 +1,103 @@
+"""Does the ranking find the planted risk stories of a synthetic county (truth.json of `zhengtai generate`)?
+
+Reported per judged period: precision@k (k = number of planted risky units, and 10), the rank, score,
+grade and Monte Carlo rank interval of every planted unit, the decoy's rank (it should sit low), and the
+ROC AUC of the index as a detector of risky units (decoy and ordinary units as negatives).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.analysis.report import open_build, resolve_period
+from pipelines.errors import UserError
+
+
+def _default_periods(con) -> list[str]:
+    out = []
+    for grain in ("year", "rolling12"):
+        row = con.execute("SELECT max(period) FROM unit_scores WHERE grain = ?", [grain]).fetchone()
+        if row and row[0]:
+            out.append(row[0])
+    return out
+
+
+def evaluate(db: str | Path, truth_path: str | Path, period: str | None = None) -> dict:
+    try:
+        truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"cannot read truth file {truth_path}: {exc}") from None
+    stories = truth.get("stories") or []
+    if not stories:
+        raise UserError(f"{truth_path} lists no planted stories")
+    risky = set(truth.get("risky_units") or [s["unit_name"] for s in stories if s["type"] != "decoy"])
+    decoys = set(truth.get("decoy_units") or [])
+    con = open_build(db)
+    try:
+        periods = [period] if period else _default_periods(con)
+        judged = []
+        for p in periods:
+            grain, key = resolve_period(con, p)
+            df = con.execute("""SELECT unit_name, score, rank, grade, rank_p05, rank_p95 FROM unit_scores
+                                WHERE level = 'index' AND grain = ? AND period = ? AND score IS NOT NULL
+                                ORDER BY rank, unit_name""", [grain, key]).df()
+            judged.append(_judge(df, grain, key, stories, risky, decoys))
+    finally:
+        con.close()
+    return {"truth": str(truth_path), "risky_units": sorted(risky), "decoy_units": sorted(decoys), "periods": judged}
+
+
+def _judge(df, grain, period, stories, risky, decoys) -> dict:
+    order = list(df.unit_name)
+    n = len(order)
+    k = len(risky)
+    top = lambda m: set(order[:m])  # noqa: E731
+    labels = np.array([u in risky for u in order])
+    scores = df.score.to_numpy()
+    pos, neg = scores[labels], scores[~labels]
+    auc = float(((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum())
+                / (len(pos) * len(neg))) if len(pos) and len(neg) else None
+    by_unit = df.set_index("unit_name")
+    rows = []
+    for st in stories:
+        u = st["unit_name"]
+        if u in by_unit.index:
+            r = by_unit.loc[u]
+            rows.append({"story": st["id"], "type": st["type"], "unit_name": u, "rank": int(r["rank"]),
+                         "score": round(float(r["score"]), 1), "grade": r["grade"],
+                         "rank_p05": None if np.isnan(r["rank_p05"]) else float(r["rank_p05"]),
+                         "rank_p95": None if np.isnan(r["rank_p95"]) else float(r["rank_p95"])})
+        else:
+            rows.append({"story": st["id"], "type": st["type"], "unit_name": u, "rank": None, "score": None,
+                         "grade": None, "rank_p05": None, "rank_p95": None})
+    return {
+        "grain": grain, "period": period, "units": n, "k": k,
+        "precision_at_k": round(len(top(k) & risky) / k, 3) if k else None,
+        "precision_at_10": round(len(top(10) & risky) / min(10, n), 3) if n else None,
+        "recall_red_orange": round(sum(1 for r in rows if r["unit_name"] in risky and r["grade"] in ("红", "橙"))
+                                   / k, 3) if k else None,
+        "auc": None if auc is None else round(auc, 3),
+        "decoy_ranks": [r["rank"] for r in rows if r["unit_name"] in decoys],
+        "stories": rows,
+    }
+
+
+def print_evaluation(result: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    for p in result["periods"]:
+        t = Table(title=f"{p['grain']} {p['period']}: precision@{p['k']} = {p['precision_at_k']}, "
+                        f"precision@10 = {p['precision_at_10']}, AUC = {p['auc']}, "
+                        f"红/橙 recall = {p['recall_red_orange']} ({p['units']} units)")
+        for col in ("story", "type", "unit", "rank", "interval", "score", "grade"):
+            t.add_column(col)
+        for r in p["stories"]:
+            interval = "" if r["rank_p05"] is None else f"{r['rank_p05']:.0f}–{r['rank_p95']:.0f}"
+            t.add_row(r["story"], r["type"], r["unit_name"], str(r["rank"]), interval, str(r["score"]),
+                      r["grade"] or "")
+        con.print(t)
