@@ -31,10 +31,13 @@ compute(data, meta, settings=None) -> IndexResult
     .table() (uCode, then score and rank of every aggregate, top first).
 uncertainty(data, meta, settings=None, n_draws=1000, weight_noise=0.25,
             normalisations=("minmax", "zscore"), aggregations=("arith", "geom"),
-            leave_one_out=True, seed=0) -> UncertaintyResult
-    .ranks (per unit: nominal, mean, p05, p50, p95), .sensitivity (first-order and total share of rank
-    variance per uncertain input), .sensitivity_by_unit, .loo_shift (units x indicators: rank change
-    when the indicator is left out), .loo_summary, .n_runs, .draws (the sampled inputs).
+            leave_one_out=True, seed=0, keep_draws=True) -> UncertaintyResult
+    .ranks (per unit: nominal, mean, p05, p50, p95), .sensitivity (index = factor in weights,
+    normalisation, aggregation, exclusion; columns first_order and total share of rank variance),
+    .sensitivity_by_unit (units x factors), .loo_shift (units x indicators: rank with the indicator
+    left out minus nominal rank), .loo_summary (mean/max absolute shift per indicator), .n_runs,
+    .n_base, .draws (the sampled inputs per run), .rank_draws (runs x units, float32), .settings.
+    Saltelli pick-freeze design: about n_draws runs in all (see pipelines/index/uncertainty.py).
 coherence(result_or_data, meta=None, settings=None) -> Coherence
     .within (aggregate -> correlation matrix of its children), .with_parent, .with_index (Series per
     code), .cronbach_alpha (Series per aggregate).
@@ -44,25 +47,37 @@ ahp_weights(matrix, cr_max=0.1) -> (weights, lambda_max, CR); raises AHPInconsis
 entropy_weights(x), pca_weights(x), topsis(matrix, weights, types)
 build_framework(meta) -> Framework      validated hierarchy (raises UserError with one line).
 
+Steps and their COINr counterparts: Denominate -> Impute -> Treat -> Normalise -> (weights) ->
+Aggregate. Outlier treatment follows COINr's Treat() defaults, including its pass rule (an indicator
+passes if |skew| < 2 OR kurtosis < 3.5); treat_rule="both" requires both.
+
 All bad input (missing columns, Parent not in hierarchy, unknown method) raises
 pipelines.errors.UserError with one clear line.
 """
 
 from pipelines.index.aggregation import topsis
+from pipelines.index.coherence import Coherence, coherence
 from pipelines.index.engine import IndexResult, compute
 from pipelines.index.framework import Framework, build_framework
+from pipelines.index.grades import assign_grades
 from pipelines.index.settings import IndexSettings
+from pipelines.index.uncertainty import UncertaintyResult, uncertainty
 from pipelines.index.weighting import AHPInconsistencyError, ahp_weights, entropy_weights, pca_weights
 
 __all__ = [
     "AHPInconsistencyError",
+    "Coherence",
     "Framework",
     "IndexResult",
     "IndexSettings",
+    "UncertaintyResult",
     "ahp_weights",
+    "assign_grades",
     "build_framework",
+    "coherence",
     "compute",
     "entropy_weights",
     "pca_weights",
     "topsis",
+    "uncertainty",
 ]
