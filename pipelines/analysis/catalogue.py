@@ -153,8 +153,15 @@ def _fail(where: str, message: str) -> UserError:
     return UserError(f"indicator catalogue: {where}: {message}")
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 20x faster on the data dictionary
+
+
+def _yaml(text: str | bytes):
+    return yaml.load(text, Loader=_Loader)
+
+
 def _natural_keys(dictionary_path: Path) -> dict[str, list[str]]:
-    data = yaml.safe_load(dictionary_path.read_text(encoding="utf-8"))
+    data = _yaml(dictionary_path.read_text(encoding="utf-8"))
     return {kind: spec["natural_key"] for kind, spec in data["kinds"].items()}
 
 
@@ -261,7 +268,7 @@ def load(path: str | Path | None = None, *, dictionary: str | Path | None = None
         raise UserError(f"indicator catalogue {path} not found")
     blob = path.read_bytes()
     try:
-        data = yaml.safe_load(blob)
+        data = _yaml(blob)
     except yaml.YAMLError as exc:
         raise UserError(f"indicator catalogue {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):

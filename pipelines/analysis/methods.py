@@ -43,14 +43,14 @@ def _check_choice(value: Any, allowed: tuple, where: str) -> None:
 
 def load(path: str | Path | None = None) -> dict:
     """Defaults merged with the user's settings file; checked, with AHP fractions turned into numbers."""
-    defaults = yaml.safe_load(SETTINGS_PATH.read_text(encoding="utf-8"))
+    defaults = yaml.load(Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader), stream=SETTINGS_PATH.read_text(encoding="utf-8"))
     settings = defaults
     if path:
         p = Path(path)
         if not p.exists():
             raise UserError(f"settings file {p} not found")
         try:
-            over = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+            over = yaml.load(Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader), stream=p.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             raise UserError(f"settings file {p} is not valid YAML: {str(exc).splitlines()[0]}") from None
         if not isinstance(over, dict):

@@ -191,30 +191,31 @@ def register_scores(con: duckdb.DuckDBPyConnection, results: list[GrainScores], 
 
 def coherence_rows(r: GrainScores, cat: Catalogue, period_names: dict[int, str]) -> list[dict]:
     """Cronbach's alpha, mean inter-item correlation and correlation with the index, per dimension and period;
-    each indicator's correlation with its dimension."""
+    each indicator's correlation with its dimension. One correlation matrix per period."""
     out = []
     dims = r.levels[:-1]
+    k = len(r.indicators)
     by_dim = {d: [j for j, i in enumerate(r.indicators) if cat.indicator(i).dimension == d] for d in dims}
     for p, pid in enumerate(r.pids):
         rows = slice(p * r.n_units, (p + 1) * r.n_units)
-        top = r.scores[rows, -1]
-        for k, d in enumerate(dims):
+        block = np.hstack([r.normalised[rows], r.scores[rows]])  # indicators, dimensions, index
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            corr = pairwise_corr(block)
+        period = period_names[int(pid)]
+        for di, d in enumerate(dims):
             cols = by_dim[d]
-            block = r.normalised[rows][:, cols]
-            dim_score = r.scores[rows, k]
-            stats = {"cronbach_alpha": cronbach_alpha(block) if len(cols) > 1 else np.nan}
+            stats = {}
             if len(cols) > 1:
-                c = pairwise_corr(block)
-                iu = np.triu_indices(len(cols), 1)
-                vals = c[iu]
-                stats["mean_inter_item_r"] = float(np.nanmean(vals)) if np.isfinite(vals).any() else np.nan
-            stats["corr_with_index"] = float(pairwise_corr(np.column_stack([dim_score, top]))[0, 1])
+                stats["cronbach_alpha"] = cronbach_alpha(r.normalised[rows][:, cols])
+                sub = corr[np.ix_(cols, cols)][np.triu_indices(len(cols), 1)]
+                stats["mean_inter_item_r"] = float(np.nanmean(sub)) if np.isfinite(sub).any() else np.nan
+            stats["corr_with_index"] = corr[k + di, -1]
             for j in cols:
-                stats[f"corr_with_dimension:{r.indicators[j]}"] = float(
-                    pairwise_corr(np.column_stack([r.normalised[rows, j], dim_score]))[0, 1])
+                stats[f"corr_with_dimension:{r.indicators[j]}"] = corr[j, k + di]
             for name, v in stats.items():
-                out.append({"grain": r.grain, "period": period_names[int(pid)], "dimension": d, "statistic": name,
-                            "value": None if v is None or not np.isfinite(v) else float(v)})
+                out.append({"grain": r.grain, "period": period, "dimension": d, "statistic": name,
+                            "value": float(v) if v is not None and np.isfinite(v) else None})
     return out
 
 

@@ -24,12 +24,16 @@ WITH v AS (
 ), m AS (
     SELECT *, CASE WHEN reason = 'ok' THEN raw_value END AS value
     FROM s
+), ms AS (  -- medians by GROUP BY, joined back: far cheaper than median() as a window function
+    SELECT pid, ind, sector, median(value) AS med FROM m WHERE value IS NOT NULL GROUP BY pid, ind, sector
+), ma AS (
+    SELECT pid, ind, median(value) AS med FROM m WHERE value IS NOT NULL GROUP BY pid, ind
 ), f AS (
-    SELECT *,
-           CASE WHEN missing = 'impute' THEN coalesce(
-               CASE WHEN $impute_sector THEN median(value) OVER (PARTITION BY pid, ind, sector) END,
-               median(value) OVER (PARTITION BY pid, ind)) END AS fill
+    SELECT m.*,
+           CASE WHEN m.missing = 'impute' THEN coalesce(CASE WHEN $impute_sector THEN ms.med END, ma.med) END AS fill
     FROM m
+    LEFT JOIN ms ON ms.pid = m.pid AND ms.ind = m.ind AND ms.sector = m.sector
+    LEFT JOIN ma ON ma.pid = m.pid AND ma.ind = m.ind
 )
 SELECT pid, uid, ind, numerator, denominator, sample, value, reason = 'small_sample' AS below_min_sample,
        CASE WHEN reason = 'ok' THEN value WHEN missing = 'zero' THEN 0.0 WHEN missing = 'impute' THEN fill END

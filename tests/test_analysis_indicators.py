@@ -1,0 +1,177 @@
+"""Indicator values computed in DuckDB against figures worked out by hand on a tiny warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.analysis_fixtures import case, insert, petition, unit, warehouse
+from pipelines.analysis import catalogue, indicators, methods
+
+D = dt.date.fromisoformat
+
+
+@pytest.fixture(scope="module")
+def con():
+    con = warehouse()
+    insert(con, "units", [
+        unit("甲局", 200, "教育", top_leader_pid="L1", budget_yuan=2_000_000),
+        unit("乙局", 50, "教育", leadership_posts=4),
+        unit("丙院", 100, "卫生"),
+    ])
+    insert(con, "petitions", [
+        # 甲局 2023: 4 petitions, 3 closed (2 substantiated), one about the top leader through three channels
+        petition("甲局", "2023-02-10", outcome="属实", reported_pid="L1", is_leader=True, channel="来信"),
+        petition("甲局", "2023-05-10", outcome="部分属实", reported_pid="L1", is_leader=True, channel="电话"),
+        petition("甲局", "2023-08-10", outcome="不属实", reported_pid="L1", is_leader=True, channel="网络举报"),
+        petition("甲局", "2023-11-10", reported_pid="L1", is_leader=True, channel="上级转办", is_repeat=True),
+        # 乙局 2023: 2 petitions, both open (substantiation rate below min_sample 3)
+        petition("乙局", "2023-03-01", signed=False),
+        petition("乙局", "2023-04-01", signed=False, hidden_variant="一桌餐", fourwinds="奢靡之风"),
+        # 2024: one petition each for 甲局, to exercise the change indicator
+        petition("甲局", "2024-06-01"),
+    ])
+    insert(con, "cases", [
+        case("丙院", "2023-01-15", "1"), case("丙院", "2024-12-15", "1"),  # span the calendar: Jan 2023 – Dec 2024
+        case("甲局", "2023-06-30", "1"), case("甲局", "2023-07-30", "2", filed="2023-07-01"),
+        case("甲局", "2023-09-30", "3", filed="2023-08-01", is_leader=True, transferred=False),
+        case("乙局", "2023-10-30", "4", filed="2023-09-01", transferred=True, amount_yuan=100_000.0),
+    ])
+    insert(con, "inspection_findings", [
+        {"round": "2023年第一轮", "unit_name": "丙院", "finding_no": str(i), "feedback_date": D("2023-03-01"),
+         "category": "党的领导", "finding": "问题", "deadline": D(dl), "status": st,
+         "rectified_date": D(rd) if rd else None, "is_recurrence": i == 3}
+        for i, (dl, st, rd) in enumerate([("2023-06-30", "已完成", "2023-06-15"),
+                                          ("2023-06-30", "已完成", "2023-09-15"),
+                                          ("2023-06-30", "整改中", None),
+                                          ("2024-06-30", "长期坚持", None)], start=1)
+    ])
+    insert(con, "audit_findings", [
+        {"audit_project": "2023年度审计", "unit_name": "甲局", "finding_no": "1", "report_date": D("2023-05-01"),
+         "finding_type": "违规使用资金", "amount_yuan": 50_000.0, "rectification": "未整改", "clue_transferred": True},
+        {"audit_project": "2023年度审计", "unit_name": "甲局", "finding_no": "2", "report_date": D("2023-05-01"),
+         "finding_type": "管理不规范", "amount_yuan": 900_000.0, "rectification": "已整改",
+         "rectified_date": D("2023-07-01")},
+    ])
+    insert(con, "major_decisions", [
+        {"unit_name": "乙局", "item": f"事项{i}", "item_type": "重大决策", "decision_date": D("2023-03-01"),
+         "filing_date": D("2023-03-01") + dt.timedelta(days=delay), "collective": coll}
+        for i, (delay, coll) in enumerate([(3, True), (20, True), (40, False), (5, True)])
+    ])
+    insert(con, "responsibility_checks", [
+        {"unit_name": "丙院", "check_period": "2023H1", "check_date": D("2023-07-10"), "score": 88.0, "problems": 4},
+        {"unit_name": "丙院", "check_period": "2023H2", "check_date": D("2024-01-10"), "score": 71.0, "problems": 8},
+    ])
+    insert(con, "inquiries", [
+        {"inquiry_no": f"H{i}", "unit_name": "乙局", "person_pid": f"q{i}", "is_leader": i < 2, "method": m,
+         "start_date": D("2023-05-01"), "reply_date": D("2023-05-20") if m == "函询" else None,
+         "spot_checked": sc, "truthful": tr, "result": "批评教育"}
+        for i, (m, sc, tr) in enumerate([("谈话", None, True), ("函询", True, False), ("函询", False, True)])
+    ])
+    cat = catalogue.load()
+    settings = methods.load()
+    indicators.compute_all(con, cat, settings)
+    yield con
+    con.close()
+
+
+def val(con, ind, period, unit_name, col="value"):
+    return con.execute(f"""
+        SELECT v.{col} FROM ivals AS v JOIN ind_dim AS d USING (ind) JOIN periods AS p USING (pid)
+        JOIN unit_dim AS u USING (uid) WHERE d.indicator_id = ? AND p.period = ? AND u.unit_name = ?""",
+                       [ind, period, unit_name]).fetchone()[0]
+
+
+def test_calendar_covers_every_grain(con):
+    got = dict(con.execute("SELECT grain, count(*) FROM periods GROUP BY grain").fetchall())
+    assert got == {"month": 24, "quarter": 8, "half": 4, "year": 2, "rolling12": 13}  # Jan 2023 – Dec 2024
+    assert con.execute("SELECT period_start, period_end FROM periods WHERE period = 'R12-2024-03'").fetchone() == \
+        (D("2023-04-01"), D("2024-04-01"))
+
+
+def test_densities_per_100_staff_per_year(con):
+    assert val(con, "petition_density", "2023", "甲局") == pytest.approx(4 / 2.0)          # 4 / (200/100 · 1 year)
+    assert val(con, "petition_density", "2023", "乙局") == pytest.approx(2 / 0.5)
+    assert val(con, "petition_density", "2023Q1", "甲局") == pytest.approx(1 / (2.0 * 0.25))  # annualised
+    assert val(con, "substantiated_density", "2023", "甲局") == pytest.approx(2 / 2.0)
+    assert val(con, "case_rate", "2023", "甲局") == pytest.approx(2 / 2.0)                  # two cases filed
+    assert val(con, "transfer_rate", "2023", "乙局") == pytest.approx(1 / 0.5)
+
+
+def test_change_on_previous_period(con):
+    # 2024 against 2023 for 甲局: (1 − 4) petitions per year over 2 (hundred staff)
+    assert val(con, "petition_change", "2024", "甲局") == pytest.approx((1 - 4) / 2.0)
+    assert val(con, "petition_change", "2023", "甲局", "status") == "zero"  # no previous year: policy zero
+
+
+def test_shares_and_min_sample(con):
+    assert val(con, "substantiation_rate", "2023", "甲局") == pytest.approx(2 / 3)
+    assert val(con, "unfounded_share", "2023", "甲局") == pytest.approx(1 / 3)
+    assert val(con, "substantiation_rate", "2023", "乙局", "value") is None        # nothing closed …
+    assert val(con, "substantiation_rate", "2023", "乙局", "status") == "imputed"   # … so policy impute fills it
+    # 2 < min_sample 5, and no unit has enough petitions to impute from: left out of the index
+    assert val(con, "anonymous_share", "2023", "乙局", "status") == "small_sample"
+    assert val(con, "anonymous_share", "2023", "乙局", "below_min_sample") is True
+    assert val(con, "repeat_share", "2023", "甲局") == pytest.approx(1 / 4)
+    assert val(con, "first_form_share", "2023", "甲局") == pytest.approx(1 / 3)
+    assert val(con, "heavy_form_share", "2023", "甲局") == pytest.approx(1 / 3)
+
+
+def test_key_few(con):
+    # the same leader reached the team by letter, phone and online (the unfounded one is left out) and 上级转办
+    assert val(con, "leader_multichannel", "2023", "甲局") == 3
+    assert val(con, "leader_multichannel", "2023", "丙院") == 0
+    assert val(con, "top_leader_petitions", "2023", "甲局") == 3           # per year, unfounded left out
+    assert val(con, "leader_discipline_share", "2023", "甲局") == pytest.approx(1 / 3)
+    assert val(con, "leader_inquiry_rate", "2023", "乙局") == pytest.approx(2 / 4)  # 2 talks / 4 posts / 1 year
+
+
+def test_rectification_as_of_period_end(con):
+    # at the end of 2023Q2 (1 July) three findings are due; one was rectified in time
+    assert val(con, "inspection_rectification_rate", "2023Q2", "丙院") == pytest.approx(1 / 3)
+    assert val(con, "overdue_rectification", "2023Q2", "丙院") == 2
+    # by the end of 2023 the second one was rectified (15 Sep); the 长期坚持 one is never overdue
+    assert val(con, "overdue_rectification", "2023", "丙院") == 1
+    assert val(con, "inspection_rectification_rate", "2023", "丙院") == pytest.approx(2 / 3)
+    assert val(con, "recurring_findings", "2023", "丙院") == 1
+    assert val(con, "inspection_findings_per_round", "2023", "丙院") == 4
+    assert val(con, "inspection_findings_per_round", "2023", "甲局", "status") == "missing"  # drop policy
+
+
+def test_audit_and_decisions(con):
+    # only irregular-use types count: 50,000 元 of a 2,000,000 元 budget, in %
+    assert val(con, "audit_amount_ratio", "2023", "甲局") == pytest.approx(2.5)
+    assert val(con, "audit_rectification_rate", "2023", "甲局") == pytest.approx(1 / 2)
+    assert val(con, "audit_clue_transfers", "2023", "甲局") == 1
+    assert val(con, "late_filing_share", "2023", "乙局") == pytest.approx(2 / 4)  # 20 and 40 days > 15
+    assert val(con, "filing_delay_days", "2023", "乙局") == pytest.approx((3 + 20 + 40 + 5) / 4)
+    assert val(con, "non_collective_share", "2023", "乙局") == pytest.approx(1 / 4)
+
+
+def test_responsibility_and_inquiries(con):
+    assert val(con, "responsibility_score", "2023", "丙院") == 88.0       # the check of 10 Jul 2023
+    assert val(con, "responsibility_score", "2024Q1", "丙院") == 71.0     # the later one wins
+    assert val(con, "responsibility_problems", "2024Q1", "丙院") == pytest.approx((4 + 8) / 2)
+    assert val(con, "direct_talk_share", "2023", "乙局") == pytest.approx(1 / 3)
+    assert val(con, "spot_check_rate", "2023", "乙局") == pytest.approx(1 / 2)
+    assert val(con, "untruthful_share", "2023", "乙局") == pytest.approx(1 / 3)
+
+
+def test_imputation_uses_the_sector_median(con):
+    # 乙局 has no closed petition; its sector peer 甲局 has 2/3 substantiated: that is what enters the index
+    assert val(con, "substantiation_rate", "2023", "乙局", "index_value") == pytest.approx(2 / 3)
+    # 丙院 (卫生) has no sector peer with a value: the median of all units (甲局's 2/3 alone)
+    assert val(con, "substantiation_rate", "2023", "丙院", "index_value") == pytest.approx(2 / 3)
+    assert val(con, "anonymous_share", "2023", "乙局", "index_value") is None
+
+
+def test_iqr_threshold_by_hand(con):
+    # petition density 2023: 甲 2.0, 乙 4.0, 丙 0.0 → Q1 1, Q3 3, IQR 2; yellow = 3 + 1.5·2 = 6
+    t = con.execute("""SELECT t.threshold FROM thresholds AS t JOIN ind_dim AS d USING (ind) JOIN periods AS p USING (pid)
+                       WHERE d.indicator_id = 'petition_density' AND p.period = '2023' AND t.level = 1""").fetchone()[0]
+    assert t == pytest.approx(6.0)
+    flagged = con.execute("""SELECT u.unit_name, f.level FROM flags AS f JOIN ind_dim AS d USING (ind)
+                             JOIN periods AS p USING (pid) JOIN unit_dim AS u USING (uid)
+                             WHERE d.indicator_id = 'leader_multichannel' AND p.period = '2023'""").fetchall()
+    assert flagged == [("甲局", 2)]  # 3 channels: fixed levels 2 / 3 / 4 → 橙
