@@ -269,3 +269,17 @@ def test_settings_round_trip_and_validation():
             IndexSettings(**bad)
     with pytest.raises(UserError, match="unknown index settings"):
         IndexSettings.from_dict({"normalize": "minmax"})
+
+
+def test_constant_column_with_mean_imputation_stays_flat():
+    # the imputed mean of a constant column can differ from it in the last bit; that must not turn
+    # into a huge z-score (found by hypothesis)
+    x = np.full((10, 2), 292.71232767)
+    x[[1, 4, 7], 0] = np.nan
+    x[:, 1] = np.arange(10.0)
+    codes = ["c0", "c1"]
+    meta = flat(codes, [1, 1], [1, 1])
+    for nm in ("zscore", "minmax"):
+        res = compute(frame(x, codes), meta, IndexSettings(normalise=nm, impute="mean"))
+        mid = 0.0 if nm == "zscore" else 50.0
+        assert np.allclose(res.normalised["c0"], mid)

@@ -64,7 +64,7 @@ class IndexResult:
         cols = {}
         for code in reversed(self.scores.columns):
             cols[code] = self.scores[code]
-            cols[f"{code}_rank"] = self.ranks[code]
+            cols[f"{code}_rank"] = self.ranks[code].astype("Int64")
         out = pd.DataFrame(cols, index=self.scores.index)
         return out.reset_index()
 
@@ -133,7 +133,11 @@ def aggregate_all(norm: np.ndarray, fw: Framework, settings: IndexSettings, floo
 def compute(data: pd.DataFrame, meta: pd.DataFrame, settings: IndexSettings | None = None) -> IndexResult:
     """Build the composite indicator: data in COINr iData form, hierarchy in iMeta form."""
     settings = settings or IndexSettings()
-    prep = prepare(data, meta, settings)
+    return compute_prepared(prepare(data, meta, settings), settings)
+
+
+def compute_prepared(prep: Prepared, settings: IndexSettings) -> IndexResult:
+    """Normalise, weight and aggregate data that `prepare` has already made ready."""
     fw = prep.framework
     norm = normalisation.normalise(prep.treated, fw.directions, fw.targets, settings)
     floor = normalisation.scale_floor(norm, settings)

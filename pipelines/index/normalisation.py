@@ -15,6 +15,11 @@ from scipy.stats import rankdata
 from pipelines.errors import UserError
 
 
+# A column whose spread is below this fraction of its magnitude is constant up to float rounding (for
+# example the mean imputed into a constant column can differ from it in the last bit): treat it as flat.
+_FLAT = 1e-12
+
+
 def _colstats(x: np.ndarray, fn) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN, on purpose
@@ -24,14 +29,14 @@ def _colstats(x: np.ndarray, fn) -> np.ndarray:
 def minmax(x: np.ndarray, directions: np.ndarray, lower: float = 0.0, upper: float = 100.0) -> np.ndarray:
     """COINr n_minmax after x * direction: (x - min) / (max - min) * (u - l) + l.
 
-    A constant column (max == min) has no information: COINr returns NaN there; we return the
-    midpoint (l + u) / 2 so the unit keeps its other indicators' scores and bounds still hold.
+    A constant column (max == min, up to float rounding) has no information: COINr returns NaN there;
+    we return the midpoint (l + u) / 2 so the unit keeps its other indicators' scores and bounds hold.
     """
     xd = x * directions
     lo = _colstats(xd, np.nanmin)
     hi = _colstats(xd, np.nanmax)
     rng = hi - lo
-    flat = ~(rng > 0)
+    flat = ~(rng > _FLAT * np.maximum(np.abs(hi), np.abs(lo)))
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (xd - lo) / np.where(flat, 1.0, rng) * (upper - lower) + lower
     out[:, flat] = np.where(np.isnan(xd[:, flat]), np.nan, (lower + upper) / 2)
@@ -46,7 +51,7 @@ def zscore(x: np.ndarray, directions: np.ndarray, mean: float = 0.0, sd: float =
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.nansum((xd - mu) ** 2, axis=0) / (n - 1)
         s = np.sqrt(var)
-        flat = ~(s > 0)
+        flat = ~(s > _FLAT * np.abs(mu))
         out = (xd - mu) / np.where(flat, 1.0, s) * sd + mean
     out[:, flat] = np.where(np.isnan(xd[:, flat]), np.nan, mean)
     return out

@@ -33,7 +33,7 @@ import pandas as pd
 
 from pipelines.errors import UserError
 from pipelines.index import normalisation
-from pipelines.index.engine import compute, prepare, rank_desc
+from pipelines.index.engine import compute_prepared, prepare, rank_desc
 from pipelines.index.settings import AGGREGATIONS, NORMALISATIONS, IndexSettings
 
 _CHUNK_CELLS = 4_000_000  # runs x units x children per chunk: bounds memory to ~100 MB of temporaries
@@ -163,8 +163,8 @@ def uncertainty(
     if n_draws < 1:
         raise UserError("n_draws must be >= 1")
 
-    nominal = compute(data, meta, settings)
     prep = prepare(data, meta, settings)
+    nominal = compute_prepared(prep, settings)
     fw = prep.framework
     units = nominal.scores.index
     norm_names = tuple(dict.fromkeys(normalisations + (settings.normalise,)))
