@@ -58,11 +58,11 @@ def province_warehouse(county: Path, work: Path, copies: int) -> Path:
 
     apply_schema(con, ("schema.sql", "results.sql"))
     rep = f"range({copies}) AS k(k)"
-    con.execute(f"""INSERT INTO units SELECT * REPLACE (unit_name || '#' || k AS unit_name, NULL AS aliases)
-                    FROM c.units, {rep}""")
+    con.execute(f"""INSERT INTO units SELECT u.* REPLACE (u.unit_name || '#' || k AS unit_name, NULL AS aliases)
+                    FROM c.units AS u, {rep}""")
     for table, keys in LEDGERS.items():
-        repl = ", ".join([f"unit_name || '#' || k AS unit_name"] + [f"{col} || '#' || k AS {col}" for col in keys])
-        con.execute(f"INSERT INTO {table} SELECT * REPLACE ({repl}) FROM c.{table}, {rep}")
+        repl = ", ".join([f"t.unit_name || '#' || k AS unit_name"] + [f"t.{col} || '#' || k AS {col}" for col in keys])
+        con.execute(f"INSERT INTO {table} SELECT t.* REPLACE ({repl}) FROM c.{table} AS t, {rep}")
     con.execute("DETACH c")
     con.close()
     return db
@@ -97,6 +97,7 @@ def main() -> None:
         county = county_warehouse(work)
         timed_build(county)  # warm-up: file cache, imports
         result = {"county": timed_build(county), "targets": {"county_s": 5, "province_s": 60, "peak_gib": 4}}
+        print(json.dumps(result["county"]), flush=True)
         if not args.skip_province:
             province = province_warehouse(county, work, args.copies)
             result["province"] = timed_build(province)
