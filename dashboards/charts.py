@@ -6,7 +6,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pipelines.board.overview import GRADE_COLOURS, GRADES, INDEX_ZH
-from pipelines.board.periods import period_zh
 
 FONT = dict(family="Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif")
 
@@ -23,7 +22,7 @@ def heatmap(cells: pd.DataFrame) -> go.Figure:
     units = list(dict.fromkeys(cells.unit_name))
     cols = list(dict.fromkeys(cells.sort_values("col").label))
     n = max(len(units), 1)
-    size = max(12, min(34, int(620 / n)))
+    size = 22 if n <= 40 else max(8, int(880 / n))  # squares shrink only past 40 rows
     fig = go.Figure()
     for grade in list(GRADES) + [None]:
         part = cells[cells.grade == grade] if grade else cells[cells.grade.isna()]
@@ -43,19 +42,21 @@ def heatmap(cells: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(categoryorder="array", categoryarray=cols, side="top", showgrid=False)
     fig.update_yaxes(categoryorder="array", categoryarray=units[::-1], showgrid=False)
     fig.update_layout(clickmode="event+select", dragmode=False)
-    return _layout(fig, height=max(260, 40 + n * (size + 4)))
+    # Room above for the (rotated) dimension names on the top axis.
+    return _layout(fig, height=max(300, 150 + n * (size + 4))).update_layout(margin=dict(l=10, r=10, t=110, b=10))
 
 
 def county_trend(trend: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
-    x = [period_zh(p) for p in trend.period]
+    x = list(trend.period)
     for grade, col in zip(GRADES, ("red", "orange", "yellow", "green")):
         fig.add_trace(go.Bar(x=x, y=trend[col], name=f"{grade}色单位", marker_color=GRADE_COLOURS[grade], yaxis="y2",
                              opacity=0.45))
     fig.add_trace(go.Scatter(x=x, y=trend.mean_score, name="平均风险分", mode="lines+markers",
                              line=dict(color="#1f3b73", width=3)))
-    fig.update_layout(barmode="stack", yaxis=dict(title="平均风险分"),
-                      yaxis2=dict(title="单位数", overlaying="y", side="right", showgrid=False))
+    fig.update_layout(barmode="stack", yaxis=dict(title="平均风险分", rangemode="tozero"),
+                      yaxis2=dict(title="单位数", overlaying="y", side="right", showgrid=False, rangemode="tozero"),
+                      xaxis=dict(type="category"))
     return _layout(fig, 320)
 
 
@@ -84,23 +85,24 @@ def unit_trend(trend: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
     fig = go.Figure()
     for level, part in trend.groupby("level", sort=False):
         is_index = level == "index"
-        fig.add_trace(go.Scatter(x=[period_zh(p) for p in part.period], y=part.score, mode="lines+markers",
+        fig.add_trace(go.Scatter(x=list(part.period), y=part.score, mode="lines+markers",
                                  name=INDEX_ZH if is_index else labels.get(level, level),
                                  line=dict(width=4 if is_index else 1.5, color="#1f3b73" if is_index else None),
                                  opacity=1 if is_index else 0.6))
-    fig.update_layout(yaxis=dict(title="风险分", range=[0, 100]))
+    fig.update_layout(yaxis=dict(title="风险分", range=[0, 100]), xaxis=dict(type="category"))
     return _layout(fig, 320)
 
 
 def rank_band(trend: pd.DataFrame) -> go.Figure:
     idx = trend[trend.level == "index"]
-    x = [period_zh(p) for p in idx.period]
+    x = list(idx.period)
     fig = go.Figure()
     if idx.rank_p05.notna().any():
         fig.add_trace(go.Scatter(x=x + x[::-1], y=list(idx.rank_p95) + list(idx.rank_p05[::-1]), fill="toself",
                                  fillcolor="rgba(31,59,115,0.15)", line=dict(width=0), name="排名5%–95%区间"))
     fig.add_trace(go.Scatter(x=x, y=idx["rank"], mode="lines+markers", name="排名", line=dict(color="#1f3b73")))
     fig.update_yaxes(autorange="reversed", title="排名（1 = 风险最高）")
+    fig.update_xaxes(type="category")
     return _layout(fig, 280)
 
 
@@ -138,3 +140,11 @@ def grade_counts(counts: pd.DataFrame) -> go.Figure:
                              marker_pattern_shape="/" if status == "持续" else ""))
     fig.update_layout(barmode="stack", yaxis_title="预警数")
     return _layout(fig, 260)
+
+
+def coverage(wide: pd.DataFrame) -> go.Figure:
+    """Records per unit and month: blank months stand out."""
+    fig = go.Figure(go.Heatmap(z=wide.to_numpy(), x=list(wide.columns), y=list(wide.index), colorscale="Blues",
+                               hovertemplate="%{y} %{x}：%{z} 条<extra></extra>", colorbar=dict(title="记录数")))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, max(300, 18 * len(wide) + 80))

@@ -248,9 +248,9 @@ def build_fixture(db: str | Path, *, seed: int = 7, publish_snapshot: bool = Tru
     con.executemany(
         "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (2, "petitions", "信访台账.xlsx", "2023", 17, "受理日期", "日期无法识别: 2023年13月5日",
+            (2, "petitions", "信访台账.xlsx", "2023", 17, "受理日期", "受理日期：无法识别为日期（如 2024-03-05、2024年3月5日）：2023年13月5日",
              json.dumps({"信访编号": "XF999", "被反映单位": "县教育局", "受理日期": "2023年13月5日"}, ensure_ascii=False)),
-            (2, "petitions", "信访台账.xlsx", "2023", 18, "被反映单位", "单位无法匹配: 县城投公司分部（候选: 县城投公司 82）",
+            (2, "petitions", "信访台账.xlsx", "2023", 18, "被反映单位", "被反映单位“县城投公司分部”在单位名册中找不到；最接近：县城投公司（82）。请核对名称，或在单位名册的简称中补充",
              json.dumps({"信访编号": "XF998", "被反映单位": "县城投公司分部"}, ensure_ascii=False)),
         ],
     )

@@ -95,7 +95,11 @@ def test_leader_sees_no_record_level_data(monkeypatch, fixture_db, users):
 def test_analyst_sees_pseudonymised_records_and_each_view_is_audited(monkeypatch, fixture_db, users):
     at = signed_in(monkeypatch, fixture_db, users, ANALYST)
     go(at, "portrait")
-    assert at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("portrait_unit"))).value == "县中医院"
+    # Without a unit asked for, the portrait opens on the riskiest of the user's units.
+    assert at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("portrait_unit"))).value == "县教育局"
+    at.query_params["unit"] = "县第一中学"
+    at.run()
+    assert any("县第一中学" in s.value for s in at.subheader)
     at.query_params["unit"] = "县教育局"
     at.run()
     at.toggle(key="show_records").set_value(True).run()

@@ -197,7 +197,7 @@ def test_quality_hides_paths_and_raw_rows_from_team_users(fixture_board):
     assert q_all.runs_detailed and len(q_all.rejected) == 2 and log[0][0] == "view_records"
     fresh = q_all.freshness.set_index("kind")
     assert fresh.loc["audit_findings", "stale"] and not fresh.loc["inquiries", "stale"]
-    assert set(q_all.reasons.reason) == {"日期无法识别", "单位无法匹配"}
+    assert set(q_all.reasons.reason) == {"无法识别为日期（如 2024-03-05、2024年3月5日）", "单位在名册中找不到"}
 
 
 def test_board_reopens_when_the_snapshot_is_swapped(tmp_path):

@@ -24,7 +24,11 @@ if requested and requested not in units:
 if not units:
     st.warning("您的范围内没有单位。")
     st.stop()
-default = units.index(requested) if requested in units else 0
+if requested not in units:  # default: the riskiest of the user's units this period
+    scores = session.period_scores(ctx.path, ctx.identity, ctx.user.teams, v.grain, v.period)
+    top = scores[scores.level == "index"].sort_values("score", ascending=False).unit_name
+    requested = top.iloc[0] if len(top) else units[0]
+default = units.index(requested)
 unit = st.selectbox("单位", units, index=default, key=f"portrait_unit_{requested or ''}")
 st.session_state["unit"] = unit
 st.query_params["unit"] = unit
@@ -37,15 +41,11 @@ except AccessDenied as exc:
 labels = dict(zip(v.opts.dimensions.dimension, v.opts.dimensions.dimension_zh))
 f = p.facts
 st.subheader(f"{unit} · {grain_zh(v.grain)} {period_zh(v.period)}")
-c = st.columns(6)
-c[0].metric("单位类别", f["kind"])
-c[1].metric("所属领域", f["sector"])
-c[2].metric("派驻组", f["team"])
-c[3].metric("编制人数", int(f["headcount"]))
-c[4].metric("年度预算（万元）", "—" if f["budget_yuan"] is None or pd.isna(f["budget_yuan"]) else f"{f['budget_yuan'] / 1e4:,.0f}")
-c[5].metric("班子职数", "—" if f["leadership_posts"] is None or pd.isna(f["leadership_posts"]) else int(f["leadership_posts"]))
-if f.get("aliases"):
-    st.caption(f"简称及曾用名：{f['aliases']}")
+budget = "—" if f["budget_yuan"] is None or pd.isna(f["budget_yuan"]) else f"{f['budget_yuan'] / 1e4:,.0f} 万元"
+posts = "—" if f["leadership_posts"] is None or pd.isna(f["leadership_posts"]) else int(f["leadership_posts"])
+st.markdown(f"**单位类别** {f['kind']}　**所属领域** {f['sector']}　**派驻组** {f['team']}　"
+            f"**编制人数** {int(f['headcount'])}　**年度预算** {budget}　**班子职数** {posts}"
+            + (f"　**简称及曾用名** {f['aliases']}" if f.get("aliases") else ""))
 
 r = p.index_row
 if r is None:
@@ -55,8 +55,8 @@ else:
     c[0].metric("综合风险分", f"{r['score']:.1f}", None if pd.isna(r["change_prev"]) else f"{r['change_prev']:+.1f} 环比",
                 delta_color="inverse")
     c[1].metric("预警等级", r["grade"] or "—")
-    interval = ("" if pd.isna(r["rank_p05"]) else f"（90%区间 {r['rank_p05']:.0f}–{r['rank_p95']:.0f}）")
-    c[2].metric("全县排名", f"第 {int(r['rank'])} 名", interval or None, delta_color="off")
+    interval = None if pd.isna(r["rank_p05"]) else f"90%区间 第{r['rank_p05']:.0f}–{r['rank_p95']:.0f}名"
+    c[2].metric("全县排名", f"第 {int(r['rank'])} 名", interval, delta_color="off", delta_arrow="off")
     c[3].metric("同领域排名", "—" if pd.isna(r["sector_rank"]) else f"第 {int(r['sector_rank'])} 名",
                 None if pd.isna(r["change_yoy"]) else f"{r['change_yoy']:+.1f} 同比", delta_color="inverse")
     st.caption("排名区间来自对权重和方法选择的蒙特卡洛模拟：区间越宽，排名越不确定。")

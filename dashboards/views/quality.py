@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+import charts
 import session
 from pipelines.board import quality
 
@@ -47,6 +48,8 @@ else:
 st.subheader("各单位逐月数据覆盖")
 if q.coverage.shape[1]:
     st.caption(f"{len(q.gaps)} 个单位存在无任何台账记录的月份（可能是真实的零，也可能是漏报）。")
-    st.dataframe(q.coverage, column_config={"unit_name": "单位"})
+    st.plotly_chart(charts.coverage(q.coverage), key="coverage", config={"displayModeBar": False})
+    with st.expander("数据表"):
+        st.dataframe(q.coverage, column_config={"unit_name": "单位"})
 else:
     st.write("暂无台账记录。")

@@ -24,7 +24,8 @@ shown = alerts.filter_warnings(all_w, grades=grades, statuses=statuses, dimensio
                                kinds=v.kinds, text=text)
 st.write(f"共 {len(shown)} 条预警（本期全部 {len(all_w)} 条）")
 st.dataframe(
-    shown.drop(columns=["warning_id", "indicator_id", "period"]),
+    shown[["unit_name", "grade", "indicator_zh", "message", "value", "threshold", "status", "evidence", "dimension_zh",
+           "rule", "sector", "kind", "team"]],
     hide_index=True,
     column_config={
         "unit_name": "单位", "team": "派驻组", "sector": "领域", "kind": "类别", "indicator_zh": "指标",
@@ -38,7 +39,7 @@ if ctx.user.can_see_records and len(shown):
     st.markdown("**预警依据记录**")
     labels = {w: f"{u} · {g} · {i}" for w, u, g, i in zip(shown.warning_id, shown.unit_name, shown.grade, shown.indicator_zh)}
     chosen = st.multiselect("选择预警查看其依据记录（查看将记入审计日志）", list(labels), format_func=labels.get,
-                            key="w_evidence", max_selections=20)
+                            key="w_evidence", max_selections=20, placeholder="选择预警")
     if chosen:
         ev = portrait_mod.evidence(ctx.board, ctx.user, chosen, ctx.audit, ctx.identity)
         st.dataframe(ev.drop(columns=["warning_id"]), hide_index=True, column_config={

@@ -81,11 +81,11 @@ def portrait(board: Board, user: User, unit: str, grain: str, period: str, ident
 
 
 def _clean_history(values) -> list[float]:
-    """Sparkline series: NaN (missing periods) become None so the chart leaves a gap, not a crash."""
+    """Sparkline series over the periods that have a value (a None would turn the cell into text)."""
     if values is None:
         return []
     arr = np.asarray(values, dtype=float)
-    return [None if np.isnan(v) else float(v) for v in arr]
+    return [float(v) for v in arr[~np.isnan(arr)]]  # periods without a value are skipped, not drawn as 0
 
 
 def unit_records(board: Board, user: User, unit: str, audit: Audit, identity: str | None = None) -> pd.DataFrame:

@@ -261,7 +261,13 @@ GROUP BY ALL
 ORDER BY kind;
 
 -- name: rejected_reasons
-SELECT kind, column_name, split_part(split_part(reason, ':', 1), '：', 1) AS reason, count(*) AS rows
+-- Reasons read "列：原因：值" or name the unit that did not resolve (and its candidates, which may be other
+-- teams' units): keep only the category.
+SELECT kind, column_name,
+       CASE WHEN reason LIKE '%单位名册中找不到%' THEN '单位在名册中找不到'
+            WHEN reason LIKE '%：%：%' OR reason LIKE '%：%' THEN trim(split_part(reason, '：', 2))
+            ELSE '其他（见拒收行明细）' END AS reason,
+       count(*) AS rows
 FROM rejected_rows
 GROUP BY ALL
 ORDER BY rows DESC, kind, column_name;
