@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 import duckdb
@@ -98,6 +99,9 @@ def build(db: str | Path, *, catalogue_path: str | Path | None = None, settings_
     build_id = f"{built_at:%Y%m%dT%H%M%S}-{hashlib.sha256(stamp.encode()).hexdigest()[:8]}"
 
     con = warehouse.connect(db)
+    # Bounded memory at province scale: DuckDB spills to disk beyond this, and insertion order is not needed.
+    con.execute(f"SET memory_limit = '{settings['memory_limit']}'")
+    con.execute("SET preserve_insertion_order = false")
     try:
         warehouse.apply_schema(con, ("schema.sql", "results.sql"))
         t = time.perf_counter()
@@ -107,11 +111,16 @@ def build(db: str | Path, *, catalogue_path: str | Path | None = None, settings_
         grains = [g for g in settings["grains"]]
         period_names = dict(con.execute("SELECT pid, period FROM periods").fetchall())
         results, mc_parts, sens_rows, coh_rows = [], [], [], []
+        extras = {}
+        sectors = pd.factorize(con.execute("SELECT sector FROM unit_dim ORDER BY uid").df()["sector"])[0]
+        directions = np.array([float(i.direction) for i in cat.indicators])
         for grain in grains:
-            pids, n_units, x = scoring.load_matrix(con, cat, grain)
+            pids, n_units, x, v = scoring.load_matrix(con, cat, grain)
             if len(pids) == 0:
                 continue
             results.append(scoring.score_grain(grain, pids, n_units, x, cat, settings))
+            extras[grain] = (None, *scoring.percentiles(v, directions, len(pids), n_units, sectors))
+            del x, v
         t = lap("index", t)
         for r in results:
             ranks, sens = scoring.uncertainty_rows(r, settings, period_names)
@@ -122,7 +131,8 @@ def build(db: str | Path, *, catalogue_path: str | Path | None = None, settings_
             coh_rows += scoring.coherence_rows(r, cat, period_names)
         t = lap("coherence", t)
 
-        scoring.register_scores(con, results, cat)
+        scoring.register_scores(con, results, cat, extras, int(settings["portraits"]["drivers"]))
+        del extras
         mc = pd.concat(mc_parts, ignore_index=True) if mc_parts else pd.DataFrame(
             {"pid": pd.Series(dtype="int32"), "uid": pd.Series(dtype="int32"),
              "rank_p05": pd.Series(dtype="float64"), "rank_p95": pd.Series(dtype="float64")})
@@ -146,7 +156,7 @@ def build(db: str | Path, *, catalogue_path: str | Path | None = None, settings_
                     "source_table VARCHAR, record_key VARCHAR, record_date DATE, summary VARCHAR)")
         t = lap("evidence", t)
         por = settings["portraits"]
-        con.execute(_sql("portraits.sql", drivers=int(por["drivers"]), themes_min=int(por["themes_min"])))
+        con.execute(_sql("portraits.sql", themes_min=int(por["themes_min"])))
         t = lap("portraits", t)
 
         weights = results[0].weights if results else {}

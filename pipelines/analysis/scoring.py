@@ -129,64 +129,139 @@ def score_grain(grain: str, pids: np.ndarray, n_units: int, x: np.ndarray, cat: 
                        contrib, weights, meta, s, [ids[j] for j in np.flatnonzero(flat)])
 
 
-def load_matrix(con: duckdb.DuckDBPyConnection, cat: Catalogue, grain: str) -> tuple[np.ndarray, int, np.ndarray]:
-    """Periods of a grain, unit count, and the rows × scored-indicators matrix of index inputs."""
+def load_matrix(con: duckdb.DuckDBPyConnection, cat: Catalogue, grain: str):
+    """Periods of a grain, unit count, the rows × scored-indicators matrix of index inputs (after the
+    missing policy) and the rows × all-indicators matrix of values that count (status ok)."""
     pids = con.execute("SELECT pid FROM periods WHERE grain = ? ORDER BY seq", [grain]).fetchnumpy()["pid"]
     n_units = con.execute("SELECT count(*) FROM unit_dim").fetchone()[0]
-    cols = {ind.code: j for j, ind in enumerate(cat.scored)}
-    x = np.full((len(pids) * n_units, len(cols)), np.nan)
+    scored = {ind.code: j for j, ind in enumerate(cat.scored)}
+    x = np.full((len(pids) * n_units, len(scored)), np.nan)
+    v = np.full((len(pids) * n_units, len(cat.indicators)), np.nan)
     if len(pids) == 0:
-        return pids, n_units, x
+        return pids, n_units, x, v
     got = con.execute(
-        """SELECT v.pid, v.uid, v.ind, v.index_value FROM ivals AS v
-           JOIN periods AS p USING (pid) JOIN ind_dim AS d USING (ind)
-           WHERE p.grain = ? AND NOT d.context AND v.index_value IS NOT NULL""", [grain]).fetchnumpy()
-    pos = np.searchsorted(pids, got["pid"])  # pids of a grain are consecutive and increasing
-    col = np.vectorize(cols.get, otypes=[np.int64])(got["ind"]) if len(got["ind"]) else np.zeros(0, np.int64)
-    x[pos * n_units + got["uid"], col] = got["index_value"]
-    return pids, n_units, x
+        """SELECT v.pid, v.uid, v.ind, v.index_value, v.value FROM ivals AS v JOIN periods AS p USING (pid)
+           WHERE p.grain = ? AND (v.index_value IS NOT NULL OR v.value IS NOT NULL)""", [grain]).fetchnumpy()
+    row = np.searchsorted(pids, got["pid"]) * n_units + got["uid"]  # pids of a grain are consecutive
+    ind = np.asarray(got["ind"])
+    v[row, ind] = _floats(got["value"])  # indicator codes are positions in the catalogue
+    lookup = np.full(len(cat.indicators), -1)
+    for code, j in scored.items():
+        lookup[code] = j
+    col = lookup[ind]
+    keep = col >= 0
+    x[row[keep], col[keep]] = _floats(got["index_value"])[keep]
+    return pids, n_units, x, v
 
 
-def register_scores(con: duckdb.DuckDBPyConnection, results: list[GrainScores], cat: Catalogue) -> None:
-    """Long temp tables for SQL: norm_long(pid, uid, ind, normalised, contribution), score_long(pid, uid,
-    level, score, grade)."""
-    code = {i.id: i.code for i in cat.scored}
-    n_parts, s_parts = [], []
+def _floats(a) -> np.ndarray:
+    """A fetched column as float64 with NaN for NULL (DuckDB hands nullable columns over as masked arrays)."""
+    if isinstance(a, np.ma.MaskedArray):
+        return a.astype(float).filled(np.nan)
+    return np.asarray(a, dtype=float)
+
+
+def percentiles(v: np.ndarray, directions: np.ndarray, n_periods: int, n_units: int,
+                sectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Risk percentiles (0-100, 100 = riskiest, ties share the lowest; SQL percent_rank) of every value among
+    all units of its period, and among its sector peers. Vectorised over periods and indicators."""
+    cube = (v * directions[None, :]).reshape(n_periods, n_units, -1)
+
+    def prank(block: np.ndarray) -> np.ndarray:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            r = rankdata(block, method="min", axis=1, nan_policy="omit")
+            n = np.sum(~np.isnan(block), axis=1, keepdims=True)
+            out = np.where(n > 1, (r - 1) / np.maximum(n - 1, 1) * 100, 0.0)
+        return np.where(np.isnan(block), np.nan, out)
+
+    overall = prank(cube)
+    sector = np.full(cube.shape, np.nan)
+    for s in np.unique(sectors):  # a loop over sectors (a few dozen), not units
+        idx = np.flatnonzero(sectors == s)
+        sector[:, idx, :] = prank(cube[:, idx, :])
+    return overall.reshape(v.shape), sector.reshape(v.shape)
+
+
+def register_scores(con: duckdb.DuckDBPyConnection, results: list[GrainScores], cat: Catalogue,
+                    extras: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], n_drivers: int) -> None:
+    """Long temp tables for SQL, built from numpy arrays through Arrow (integer codes, no Python objects):
+    norm_long(pid, uid, ind, normalised, contribution, percentile, sector_percentile) for every indicator,
+    score_long(pid, uid, level_code, score, grade_code), driver_long(pid, uid, ind, pos, excess): per unit and
+    period the indicators whose contribution most exceeds the period's average, most first."""
+    import pyarrow as pa
+
+    n_all = len(cat.indicators)
+    code = {i.id: i.code for i in cat.indicators}
+    levels = [d.id for d in cat.scored_dimensions] + [TOP]
+    level_code = {lv: k for k, lv in enumerate(levels)}
+    grade_code = {g: k for k, g in enumerate(GRADE_LABELS)}
+    norm_parts, score_parts, drv_parts = [], [], []
     for r in results:
         rows = len(r.pids) * r.n_units
         if rows == 0:
             continue
-        pid = np.repeat(r.pids, r.n_units).astype(np.int32)
+        pid = np.repeat(r.pids.astype(np.int32), r.n_units)
         uid = np.tile(np.arange(r.n_units, dtype=np.int32), len(r.pids))
-        k = len(r.indicators)
-        n_parts.append(pd.DataFrame({
-            "pid": np.repeat(pid, k), "uid": np.repeat(uid, k),
-            "ind": np.tile(np.array([code[i] for i in r.indicators], dtype=np.int32), rows),
-            "normalised": r.normalised.ravel(), "contribution": r.contributions.ravel(),
+        cols = np.array([code[i] for i in r.indicators])
+        norm = np.full((rows, n_all), np.nan)
+        contrib = np.full((rows, n_all), np.nan)
+        norm[:, cols] = r.normalised
+        contrib[:, cols] = r.contributions
+        pct, spct = extras[r.grain][1], extras[r.grain][2]
+        norm_parts.append(pa.table({
+            "pid": np.repeat(pid, n_all), "uid": np.repeat(uid, n_all),
+            "ind": np.tile(np.arange(n_all, dtype=np.int32), rows),
+            "normalised": pa.array(norm.ravel(), from_pandas=True),
+            "contribution": pa.array(contrib.ravel(), from_pandas=True),
+            "percentile": pa.array(pct.ravel(), from_pandas=True),
+            "sector_percentile": pa.array(spct.ravel(), from_pandas=True),
         }))
         m = len(r.levels)
-        s_parts.append(pd.DataFrame({
+        gcodes = np.vectorize(lambda g: grade_code.get(g, -1), otypes=[np.int8])(r.grades) if r.grades.size else \
+            np.zeros(r.grades.shape, np.int8)
+        score_parts.append(pa.table({
             "pid": np.repeat(pid, m), "uid": np.repeat(uid, m),
-            "level": np.tile(np.array(r.levels, dtype=object), rows),
-            "score": r.scores.ravel(), "grade": r.grades.ravel(),
+            "level_code": np.tile(np.array([level_code[lv] for lv in r.levels], dtype=np.int8), rows),
+            "score": pa.array(r.scores.ravel(), from_pandas=True),
+            "grade_code": pa.array(gcodes.ravel(), mask=(gcodes.ravel() < 0)),
         }))
-    norm = pd.concat(n_parts, ignore_index=True) if n_parts else pd.DataFrame(
-        {"pid": [], "uid": [], "ind": [], "normalised": [], "contribution": []})
-    sc = pd.concat(s_parts, ignore_index=True) if s_parts else pd.DataFrame(
-        {"pid": [], "uid": [], "level": [], "score": [], "grade": []})
-    con.register("norm_df", norm)
-    con.register("score_df", sc)
-    con.execute("""CREATE OR REPLACE TEMP TABLE norm_long AS
-                   SELECT pid::INTEGER AS pid, uid::INTEGER AS uid, ind::INTEGER AS ind,
-                          CASE WHEN isnan(normalised) THEN NULL ELSE normalised END AS normalised,
-                          CASE WHEN isnan(contribution) THEN NULL ELSE contribution END AS contribution
-                   FROM norm_df""")
-    con.execute("""CREATE OR REPLACE TEMP TABLE score_long AS
-                   SELECT pid::INTEGER AS pid, uid::INTEGER AS uid, level::VARCHAR AS level,
-                          CASE WHEN isnan(score) THEN NULL ELSE score END AS score, grade::VARCHAR AS grade
-                   FROM score_df""")
-    con.unregister("norm_df")
-    con.unregister("score_df")
+        # drivers: excess over the period mean of each indicator's contribution, top n per unit-period
+        c3 = r.contributions.reshape(len(r.pids), r.n_units, -1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            excess = (c3 - np.nanmean(c3, axis=1, keepdims=True)).reshape(rows, -1)
+        excess = np.where(np.isnan(excess), -np.inf, excess)
+        n = min(n_drivers, excess.shape[1])
+        top = np.argsort(-excess, axis=1, kind="stable")[:, :n]
+        top_ex = np.take_along_axis(excess, top, axis=1)
+        ok = top_ex > 0
+        rr = np.nonzero(ok)[0]
+        drv_parts.append(pa.table({
+            "pid": pid[rr], "uid": uid[rr], "ind": cols[top[ok]].astype(np.int32),
+            "pos": (np.nonzero(ok)[1] + 1).astype(np.int32), "excess": top_ex[ok],
+        }))
+    empty_norm = pa.table({"pid": pa.array([], pa.int32()), "uid": pa.array([], pa.int32()),
+                           "ind": pa.array([], pa.int32()), "normalised": pa.array([], pa.float64()),
+                           "contribution": pa.array([], pa.float64()), "percentile": pa.array([], pa.float64()),
+                           "sector_percentile": pa.array([], pa.float64())})
+    empty_score = pa.table({"pid": pa.array([], pa.int32()), "uid": pa.array([], pa.int32()),
+                            "level_code": pa.array([], pa.int8()), "score": pa.array([], pa.float64()),
+                            "grade_code": pa.array([], pa.int8())})
+    empty_drv = pa.table({"pid": pa.array([], pa.int32()), "uid": pa.array([], pa.int32()),
+                          "ind": pa.array([], pa.int32()), "pos": pa.array([], pa.int32()),
+                          "excess": pa.array([], pa.float64())})
+    tables = {"norm_long": pa.concat_tables(norm_parts) if norm_parts else empty_norm,
+              "score_long": pa.concat_tables(score_parts) if score_parts else empty_score,
+              "driver_long": pa.concat_tables(drv_parts) if drv_parts else empty_drv}
+    for name, tbl in tables.items():
+        con.register(f"{name}_arrow", tbl)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        con.unregister(f"{name}_arrow")
+    con.execute("CREATE OR REPLACE TEMP TABLE level_dim (code TINYINT, level VARCHAR)")
+    con.executemany("INSERT INTO level_dim VALUES (?, ?)", [[k, lv] for lv, k in level_code.items()])
+    con.execute("CREATE OR REPLACE TEMP TABLE grade_dim (code TINYINT, grade VARCHAR)")
+    con.executemany("INSERT INTO grade_dim VALUES (?, ?)", [[k, g] for g, k in grade_code.items()])
 
 
 def coherence_rows(r: GrainScores, cat: Catalogue, period_names: dict[int, str]) -> list[dict]:

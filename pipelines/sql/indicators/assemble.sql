@@ -3,23 +3,24 @@
 -- norm_long and score_long (the index engine's output), mc_ranks (Monte Carlo rank intervals),
 -- warn_grains(grain). Tokens $rising_delta and $rising_delta_yoy are numbers from the settings.
 
-CREATE OR REPLACE TEMP TABLE res_indicator_values AS
+-- The two largest results are views: the build's INSERT streams them instead of materialising a copy.
+CREATE OR REPLACE TEMP VIEW res_indicator_values AS
 SELECT p.grain, p.period, u.unit_name, d.indicator_id, v.numerator, v.denominator, v.value, v.sample, v.status,
-       n.normalised, pc.percentile, pc.sector_percentile, t.threshold, f.level IS NOT NULL AS flagged,
+       n.normalised, n.percentile, n.sector_percentile, t.threshold, f.level IS NOT NULL AS flagged,
        v.index_value, v.below_min_sample, v.pid, v.uid, v.ind
 FROM ivals AS v
 JOIN periods AS p USING (pid)
 JOIN unit_dim AS u USING (uid)
 JOIN ind_dim AS d USING (ind)
 LEFT JOIN norm_long AS n ON n.pid = v.pid AND n.uid = v.uid AND n.ind = v.ind
-LEFT JOIN percentiles AS pc ON pc.pid = v.pid AND pc.uid = v.uid AND pc.ind = v.ind
 LEFT JOIN thresholds AS t ON t.pid = v.pid AND t.ind = v.ind AND t.level = 1
 LEFT JOIN flags AS f ON f.pid = v.pid AND f.uid = v.uid AND f.ind = v.ind;
 
 CREATE OR REPLACE TEMP TABLE res_unit_scores AS
 WITH s AS (
-    SELECT s.pid, s.uid, s.level, s.score, s.grade, p.grain, p.period, p.seq, p.yoy_seq, u.unit_name, u.sector
+    SELECT s.pid, s.uid, l.level, s.score, g.grade, p.grain, p.period, p.seq, p.yoy_seq, u.unit_name, u.sector
     FROM score_long AS s JOIN periods AS p USING (pid) JOIN unit_dim AS u USING (uid)
+    JOIN level_dim AS l ON l.code = s.level_code LEFT JOIN grade_dim AS g ON g.code = s.grade_code
 ), r AS (
     SELECT *,
            CASE WHEN score IS NOT NULL THEN rank() OVER (PARTITION BY pid, level ORDER BY score DESC NULLS LAST) END
@@ -43,7 +44,7 @@ SELECT t.grain, t.period, t.unit_name, t.level, t.score, t.rank::INTEGER AS rank
        t.pid, t.uid
 FROM t LEFT JOIN mc_ranks AS m ON m.pid = t.pid AND m.uid = t.uid AND t.level = 'index';
 
-CREATE OR REPLACE TEMP TABLE res_contributions AS
+CREATE OR REPLACE TEMP VIEW res_contributions AS
 SELECT p.grain, p.period, u.unit_name, d.indicator_id, d.dimension, n.contribution, n.pid, n.uid, n.ind
 FROM norm_long AS n
 JOIN periods AS p USING (pid) JOIN unit_dim AS u USING (uid) JOIN ind_dim AS d USING (ind)

@@ -1,24 +1,23 @@
 -- Unit portraits (画像) per period: a Chinese summary paragraph and its structured parts.
--- Inputs: res_unit_scores, res_contributions, res_indicator_values, res_warnings (assemble.sql), ind_text,
--- dim_text, periods, period_months, unit_dim, petitions. Tokens: $drivers (how many), $themes_min.
+-- Inputs: res_unit_scores, res_warnings (assemble.sql), driver_long, norm_long, ivals, flags, ind_dim,
+-- ind_text, dim_text, periods, period_months, unit_dim, petitions. Token: $themes_min.
 
+-- driver_long holds, per unit and period, the indicators whose contribution most exceeds the period's
+-- average for that indicator (what sets the unit apart), already ranked in numpy.
 CREATE OR REPLACE TEMP TABLE portrait_drivers AS
-WITH c AS (  -- excess = the contribution beyond the period's average for that indicator: what sets the unit apart
-    SELECT c.pid, c.uid, c.ind, c.indicator_id, c.dimension, c.contribution,
-           c.contribution - avg(c.contribution) OVER (PARTITION BY c.pid, c.ind) AS excess
-    FROM res_contributions AS c
-)
-SELECT c.pid, c.uid,
-       list(struct_pack(indicator_id := c.indicator_id, name_zh := t.name_zh, dimension := c.dimension,
+SELECT d.pid, d.uid,
+       list(struct_pack(indicator_id := i.indicator_id, name_zh := t.name_zh, dimension := i.dimension,
                         value := v.value, shown := show_value(v.value, t.unit), status := v.status,
-                        percentile := round(v.percentile, 1), contribution := round(c.contribution, 3),
-                        excess := round(c.excess, 3), flagged := v.flagged)
-            ORDER BY c.excess DESC, c.indicator_id)[1:$drivers] AS drivers
-FROM c
+                        percentile := round(n.percentile, 1), contribution := round(n.contribution, 3),
+                        excess := round(d.excess, 3), flagged := f.level IS NOT NULL)
+            ORDER BY d.pos) AS drivers
+FROM driver_long AS d
+JOIN ind_dim AS i USING (ind)
 JOIN ind_text AS t USING (ind)
-JOIN res_indicator_values AS v ON v.pid = c.pid AND v.uid = c.uid AND v.ind = c.ind
-WHERE c.excess > 0
-GROUP BY c.pid, c.uid;
+JOIN ivals AS v ON v.pid = d.pid AND v.uid = d.uid AND v.ind = d.ind
+JOIN norm_long AS n ON n.pid = d.pid AND n.uid = d.uid AND n.ind = d.ind
+LEFT JOIN flags AS f ON f.pid = d.pid AND f.uid = d.uid AND f.ind = d.ind
+GROUP BY d.pid, d.uid;
 
 CREATE OR REPLACE TEMP TABLE portrait_peers AS
 WITH s AS (
@@ -58,9 +57,8 @@ SELECT pid, uid, count(*) AS n, count(*) FILTER (WHERE grade = '红') AS red,
 FROM res_warnings GROUP BY pid, uid;
 
 CREATE OR REPLACE TEMP TABLE portrait_context AS
-SELECT v.pid, v.uid, sum(v.numerator) AS clearances
-FROM res_indicator_values AS v WHERE v.indicator_id = 'clearances' AND v.numerator > 0
-GROUP BY v.pid, v.uid;
+SELECT v.pid, v.uid, v.numerator AS clearances
+FROM ivals AS v JOIN ind_dim AS d USING (ind) WHERE d.indicator_id = 'clearances' AND v.numerator > 0;
 
 CREATE OR REPLACE TEMP TABLE res_portraits AS
 WITH idx AS (

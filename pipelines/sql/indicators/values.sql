@@ -78,11 +78,5 @@ WHERE v.status = 'ok' AND CASE
     ELSE v.value < t.threshold END
 GROUP BY v.pid, v.uid, v.ind;
 
--- Risk percentiles (direction applied: 100 = riskiest) among all units and among sector peers.
-CREATE OR REPLACE TEMP TABLE percentiles AS
-SELECT v.pid, v.uid, v.ind,
-       100 * percent_rank() OVER (PARTITION BY v.pid, v.ind ORDER BY v.value * d.direction) AS percentile,
-       100 * percent_rank() OVER (PARTITION BY v.pid, v.ind, u.sector ORDER BY v.value * d.direction)
-           AS sector_percentile
-FROM ivals AS v JOIN ind_dim AS d USING (ind) JOIN unit_dim AS u USING (uid)
-WHERE v.status = 'ok';
+-- Percentiles (direction applied, 100 = riskiest) are computed in numpy per grain (scoring.percentiles):
+-- window functions over every unit, period and indicator are the slowest part of DuckDB here.
