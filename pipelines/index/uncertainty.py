@@ -30,13 +30,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from pipelines.errors import UserError
 from pipelines.index import normalisation
-from pipelines.index.engine import compute_prepared, prepare, rank_desc
+from pipelines.index.engine import compute_prepared, prepare
 from pipelines.index.settings import AGGREGATIONS, NORMALISATIONS, IndexSettings
 
-_CHUNK_CELLS = 4_000_000  # runs x units x children per chunk: bounds memory to ~100 MB of temporaries
+_CHUNK_CELLS = 6_000_000  # runs x units x parents per chunk: ~50 MB per temporary array
 
 
 @dataclass
@@ -72,20 +73,30 @@ class _Model:
         self.base_w = base_w
         self.shift = settings.geom_shift
         self.splits = np.cumsum([len(w) for w in base_w])[:-1]
-        # 0/1 incidence (children x parents) per level
-        self.inc = []
-        for lv in fw.levels:
-            m = np.zeros((len(lv.children), len(lv.parents)))
-            m[np.arange(len(lv.children)), lv.parent_of] = 1.0
-            self.inc.append(m)
+        self.groups = [[np.flatnonzero(lv.parent_of == k) for k in range(len(lv.parents))] for lv in fw.levels]
+        self._inputs: dict[tuple[str, bool], tuple] = {}
+
+    def _level1_inputs(self, nname: str, geom: bool, floor: float):
+        """Indicator values (children x units, contiguous) with missing as 0, logs for geom; cached."""
+        key = (nname, geom)
+        if key not in self._inputs:
+            x = self.norms[nname][0]
+            present = ~np.isnan(x)
+            if geom:
+                xv = np.where(present, np.log(np.where(present, x - floor + self.shift, 1.0)), 0.0)
+            else:
+                xv = np.where(present, x, 0.0)
+            full = [bool(present[:, g].all()) for g in self.groups[0]]
+            self._inputs[key] = (np.ascontiguousarray(xv.T), np.ascontiguousarray(present.T, dtype=float), full)
+        return self._inputs[key]
 
     def top_scores(self, mult: np.ndarray, norm: np.ndarray, agg: np.ndarray, excl: np.ndarray,
                    norm_names, agg_names) -> np.ndarray:
         n_runs = len(norm)
         n_units = next(iter(self.norms.values()))[0].shape[0]
         out = np.full((n_runs, n_units), np.nan)
-        maxc = max(len(w) for w in self.base_w)
-        chunk = max(1, _CHUNK_CELLS // max(1, n_units * maxc))
+        widest = max(len(lv.parents) for lv in self.fw.levels)
+        chunk = max(1, _CHUNK_CELLS // max(1, n_units * widest))
         for ni, nname in enumerate(norm_names):
             for ai, aname in enumerate(agg_names):
                 rows = np.flatnonzero((norm == ni) & (agg == ai))
@@ -95,43 +106,77 @@ class _Model:
         return out
 
     def _block(self, mult: np.ndarray, excl: np.ndarray, nname: str, aname: str) -> np.ndarray:
-        x, floor = self.norms[nname]
+        """Top scores of a chunk of runs. Arrays are laid out (codes, runs, units) so that every
+        per-code slice is contiguous; a missing-free block skips the weight-renormalisation product."""
+        floor = self.norms[nname][1]
         geom = aname == "geom"
         ws = np.split(mult, self.splits, axis=1)
         ws = [w * b[None, :] for w, b in zip(ws, self.base_w)]
         has = excl >= 0
         ws[0][np.flatnonzero(has), excl[has]] = 0.0
-        present = ~np.isnan(x)
-        if geom:
-            xv = np.where(present, np.log(np.where(present, x - floor + self.shift, 1.0)), 0.0)
-        else:
-            xv = np.where(present, x, 0.0)
-        # level 2: (runs*parents x children) @ (children x units)
-        inc, w = self.inc[0], ws[0]
-        n_runs, n_par = w.shape[0], inc.shape[1]
-        wbig = (w[:, None, :] * inc.T[None, :, :]).reshape(n_runs * n_par, -1)
-        num = (wbig @ xv.T).reshape(n_runs, n_par, -1)
-        den = (wbig @ present.T.astype(float)).reshape(n_runs, n_par, -1)
-        vals = self._finish(num, den, geom, floor)
-        for inc, w in zip(self.inc[1:], ws[1:]):
-            present = ~np.isnan(vals)
-            if geom:
-                xv = np.where(present, np.log(np.where(present, vals - floor + self.shift, 1.0)), 0.0)
-            else:
-                xv = np.where(present, vals, 0.0)
-            wp = w[:, :, None] * present  # runs x children x units
-            num = inc.T[None] @ (xv * w[:, :, None])
-            den = inc.T[None] @ wp
-            vals = self._finish(num, den, geom, floor)
-        return vals[:, 0, :]
+        xv_t, pres_t, full = self._level1_inputs(nname, geom, floor)
+        w = ws[0]
+        groups = self.groups[0]
+        vals = np.empty((len(groups), w.shape[0], xv_t.shape[1]))
+        for k, g in enumerate(groups):
+            wg = np.ascontiguousarray(w[:, g])
+            np.matmul(wg, xv_t[g], out=vals[k])
+            den = wg.sum(axis=1)[:, None] if full[k] else wg @ pres_t[g]
+            self._finish(vals[k], den, geom, floor)
+        for lvl, w in zip(range(1, len(self.groups)), ws[1:]):
+            groups = self.groups[lvl]
+            nxt = np.empty((len(groups), w.shape[0], vals.shape[2]))
+            for k, g in enumerate(groups):
+                acc = nxt[k]
+                acc[:] = 0.0
+                den = np.zeros((w.shape[0], 1))
+                den_full = True
+                for c in g:
+                    v = vals[c]
+                    miss = np.isnan(v)
+                    if geom:
+                        v = np.log(v - (floor - self.shift))
+                    if miss.any():
+                        v = np.where(miss, 0.0, v)
+                        if den_full:
+                            den = np.broadcast_to(den, v.shape).copy()
+                            den_full = False
+                        den += w[:, c, None] * ~miss
+                    else:
+                        den += w[:, c, None]
+                    acc += w[:, c, None] * v
+                self._finish(acc, den, geom, floor)
+            vals = nxt
+        return vals[0]
 
     def _finish(self, num, den, geom, floor):
+        """In place: num / den, missing where no weight, back from logs for geom."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            v = num / den
-        v[~(den > 0)] = np.nan
+            np.divide(num, den, out=num)
+        bad = ~(den > 0)
+        if bad.any():
+            num[np.broadcast_to(bad, num.shape)] = np.nan
         if geom:
-            v = np.exp(v) + floor - self.shift
-        return v
+            np.exp(num, out=num)
+            num += floor - self.shift
+        return num
+
+
+def _rank_rows(scores: np.ndarray) -> np.ndarray:
+    """Rank units within each run (row): 1 = highest, ties share the best rank, NaN stays NaN."""
+    return rankdata(-scores, method="min", axis=1, nan_policy="omit")
+
+
+def _quantiles(ranks: np.ndarray, qs) -> np.ndarray:
+    """Quantiles down each column; the NaN-aware (slow, per column) path only where NaN occur."""
+    out = np.full((len(qs), ranks.shape[1]), np.nan)
+    holes = np.isnan(ranks).any(axis=0)
+    if (~holes).any():
+        out[:, ~holes] = np.quantile(ranks[:, ~holes], qs, axis=0)
+    some = holes & ~np.isnan(ranks).all(axis=0)
+    if some.any():
+        out[:, some] = np.nanquantile(ranks[:, some], qs, axis=0)
+    return out
 
 
 def uncertainty(
@@ -220,11 +265,11 @@ def uncertainty(
     design = {key: np.concatenate([blk[key] for _, blk in blocks]) for key in a}
     scores = model.top_scores(design["weights"], design["normalisation"], design["aggregation"],
                               design["exclusion"], norm_names, agg_names)
-    ranks = rank_desc(scores.T).T  # rank units within each run
+    ranks = _rank_rows(scores)
     n_runs = ranks.shape[0]
 
     with np.errstate(invalid="ignore"):
-        q = np.nanquantile(ranks, [0.05, 0.5, 0.95], axis=0) if n_runs else np.full((3, len(units)), np.nan)
+        q = _quantiles(ranks, [0.05, 0.5, 0.95])
         mean = np.nanmean(ranks, axis=0)
     rank_table = pd.DataFrame({
         "nominal": nominal.ranks[fw.top].to_numpy(), "mean": mean, "p05": q[0], "p50": q[1], "p95": q[2],
@@ -256,8 +301,7 @@ def uncertainty(
         n_ = np.full(p, norm_names.index(settings.normalise))
         a_ = np.full(p, agg_names.index(settings.aggregate))
         s_loo = model.top_scores(np.ones((p, n_w)), n_, a_, np.arange(p), norm_names, agg_names)
-        r_loo = rank_desc(s_loo.T)
-        shift = r_loo - nominal.ranks[fw.top].to_numpy()[:, None]
+        shift = _rank_rows(s_loo).T - nominal.ranks[fw.top].to_numpy()[:, None]
         loo_shift = pd.DataFrame(shift, index=units, columns=list(fw.indicators))
         loo_summary = pd.DataFrame({"mean_abs_shift": np.nanmean(np.abs(shift), axis=0),
                                     "max_abs_shift": np.nanmax(np.abs(shift), axis=0)},
