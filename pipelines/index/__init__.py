@@ -3,8 +3,8 @@ COINr, the JRC's R package). Domain-free: give it a units x indicators table and
 
 Inputs (COINr conventions)
 --------------------------
-data  (iData)  DataFrame with a `uCode` column (unit code; or the index named uCode), one numeric column
-               per indicator, optionally group columns (for group-mean imputation) and denominator
+data  (iData)  DataFrame with a `uCode` column (unit code, read as text; or the index named uCode),
+               one numeric column per indicator, optionally group columns (for group-mean imputation) and denominator
                columns (for denomination). Other columns are ignored.
 meta  (iMeta)  DataFrame, one row per code, columns:
                Level      1 for indicators, 2.. for aggregates (the top code has the highest level)
