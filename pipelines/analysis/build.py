@@ -84,6 +84,17 @@ def _catalogue_rows(cat: Catalogue, weights: dict[str, float]) -> pd.DataFrame:
 def build(db: str | Path, *, catalogue_path: str | Path | None = None, settings_path: str | Path | None = None,
           publish: bool = True) -> BuildSummary:
     """Compute everything from the warehouse at `db` and replace the previous build's results."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional speed-up
+        return _build(db, catalogue_path, settings_path, publish)
+    # The matrices here are small (units × indicators): a multi-threaded BLAS spends far more time
+    # synchronising than computing, up to 100x slower on a busy 2-core machine. DuckDB keeps its threads.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _build(db, catalogue_path, settings_path, publish)
+
+
+def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -156,6 +167,8 @@ def build(db: str | Path, *, catalogue_path: str | Path | None = None, settings_
                     "source_table VARCHAR, record_key VARCHAR, record_date DATE, summary VARCHAR)")
         t = lap("evidence", t)
         por = settings["portraits"]
+        con.execute("CREATE OR REPLACE TEMP TABLE portrait_grains (grain VARCHAR)")
+        con.executemany("INSERT INTO portrait_grains VALUES (?)", [[g] for g in por["grains"]])
         con.execute(_sql("portraits.sql", themes_min=int(por["themes_min"])))
         t = lap("portraits", t)
 

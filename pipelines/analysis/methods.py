@@ -84,4 +84,6 @@ def load(path: str | Path | None = None) -> dict:
         raise UserError("settings: uncertainty.draws and uncertainty.periods must be >= 0")
     for g in settings["warnings"]["grains"]:
         _check_choice(g, GRAINS, "warnings.grains")
+    for g in settings["portraits"]["grains"]:
+        _check_choice(g, GRAINS, "portraits.grains")
     return settings

@@ -12,6 +12,7 @@ SELECT d.pid, d.uid,
                         excess := round(d.excess, 3), flagged := f.level IS NOT NULL)
             ORDER BY d.pos) AS drivers
 FROM driver_long AS d
+JOIN periods AS p ON p.pid = d.pid AND p.grain IN (SELECT grain FROM portrait_grains)
 JOIN ind_dim AS i USING (ind)
 JOIN ind_text AS t USING (ind)
 JOIN ivals AS v ON v.pid = d.pid AND v.uid = d.uid AND v.ind = d.ind
@@ -25,6 +26,7 @@ WITH s AS (
            avg(s.score) OVER (PARTITION BY s.pid, s.level, u.sector) AS sector_avg,
            avg(s.score) OVER (PARTITION BY s.pid, s.level) AS all_avg
     FROM res_unit_scores AS s JOIN unit_dim AS u USING (uid)
+    WHERE s.grain IN (SELECT grain FROM portrait_grains)
 )
 SELECT s.pid, s.uid,
        json_group_object(s.level, json_object('name_zh', d.name_zh, 'unit', round(s.score, 1),
@@ -45,6 +47,7 @@ WITH t AS (
     JOIN period_months AS pm ON pm.month = date_trunc('month', t.received_date)::DATE
     JOIN periods AS p ON p.grain = pm.grain AND p.period = pm.period
     JOIN unit_dim AS u ON u.unit_name = t.unit_name
+    WHERE p.grain IN (SELECT grain FROM portrait_grains)
     GROUP BY p.pid, u.uid, t.kind, t.theme
     HAVING count(*) >= $themes_min
 )
@@ -66,7 +69,7 @@ WITH idx AS (
            count(s.score) OVER (PARTITION BY s.pid) AS n_units,
            count(s.score) OVER (PARTITION BY s.pid, u.sector) AS n_sector
     FROM res_unit_scores AS s JOIN unit_dim AS u USING (uid)
-    WHERE s.level = 'index'
+    WHERE s.level = 'index' AND s.grain IN (SELECT grain FROM portrait_grains)
 )
 SELECT i.grain, i.period, i.unit_name,
        i.unit_name || '（' || i.sector || '领域）' || period_zh(i.period) || '政治生态风险指数'
