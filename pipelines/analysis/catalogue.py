@@ -198,21 +198,22 @@ def _threshold(ind_id: str, raw: Any, direction: int) -> Threshold | None:
 def _compile_structured(raw: dict) -> str:
     where = raw.get("where") or "TRUE"
     den_agg = raw.get("denominator") or "NULL"
+    # Aggregate by integer period code and unit name, then join the (small) aggregate to the grid on integers.
     inner = (
-        f"SELECT pm.grain, pm.period, r.unit_name, ({raw['numerator']}) AS numerator, "
+        f"SELECT pm.pid, r.unit_name, ({raw['numerator']}) AS numerator, "
         f"({den_agg}) AS denominator, count(*) AS n\n"
         f"    FROM {raw['from']} AS r\n"
         f"    JOIN period_months AS pm ON pm.month = date_trunc('month', r.{raw['date']})::DATE\n"
         f"    WHERE ({where})\n"
-        f"    GROUP BY pm.grain, pm.period, r.unit_name"
+        f"    GROUP BY pm.pid, r.unit_name"
     )
     denominator = f"({raw['base']})" if "base" in raw else "coalesce(a.denominator, 0)"
     return (
         "SELECT g.pid, g.uid, coalesce(a.numerator, 0)::DOUBLE AS numerator,\n"
         f"       ({denominator})::DOUBLE AS denominator, coalesce(a.n, 0)::INTEGER AS sample\n"
         "FROM grid AS g LEFT JOIN (\n"
-        f"    {inner}\n"
-        ") AS a ON a.grain = g.grain AND a.period = g.period AND a.unit_name = g.unit_name"
+        f"    SELECT ud.uid, agg.* FROM (\n    {inner}\n    ) AS agg JOIN unit_dim AS ud ON ud.unit_name = agg.unit_name\n"
+        ") AS a ON a.pid = g.pid AND a.uid = g.uid"
     )
 
 

@@ -74,6 +74,10 @@ SELECT row_number() OVER (ORDER BY q.grain, q.seq)::INTEGER AS pid,
                             WHEN 'year' THEN 1 ELSE 12 END AS yoy_seq
 FROM q, data_span AS s;
 
+-- Each month's periods carry their integer code too (structured definitions aggregate by it).
+CREATE OR REPLACE TEMP TABLE period_months AS
+SELECT pm.*, p.pid FROM period_months AS pm JOIN periods AS p USING (grain, period);
+
 -- Units with a dense integer code (uid), so results travel to numpy as small integer arrays.
 CREATE OR REPLACE TEMP TABLE unit_dim AS
 SELECT (row_number() OVER (ORDER BY unit_name) - 1)::INTEGER AS uid, unit_name, kind, sector, team,
