@@ -1,0 +1,119 @@
+"""End-to-end fixtures: `zhengtai serve` in a subprocess on a free localhost port, and Debian's chromium
+driven by Playwright. In CI (CI=true) a missing browser fails the run loudly instead of skipping."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from pipelines.access.store import UserStore
+from tests.dashboard_county import county_db, teams  # noqa: F401 (fixture)
+
+CHROMIUM = os.environ.get("ZHENGTAI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "artifacts" / "screenshots"
+PASSWORDS = {"e2e_analyst": "analyst-pass-1", "e2e_leader": "leader-pass-1"}
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    if not Path(CHROMIUM).exists():
+        msg = (f"chromium not found at {CHROMIUM}: install Debian's chromium and fonts-noto-cjk "
+               "(apt-get install -y chromium fonts-noto-cjk); ./run test does this")
+        if _in_ci():
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:  # a CI run must not pass without its browser tests
+        if _in_ci():
+            pytest.fail(f"playwright is not installed: {exc}", pytrace=False)
+        pytest.skip("playwright is not installed")
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"zhengtai serve exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"zhengtai serve did not answer within {timeout}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def served(county_db, tmp_path_factory, chromium):
+    """(base URL, db, users path, team → units) of `zhengtai serve` running on the county warehouse."""
+    db = county_db
+    by_team = teams(db)
+    users = tmp_path_factory.mktemp("users") / "users.sqlite"
+    store = UserStore(users)
+    store.add("e2e_analyst", PASSWORDS["e2e_analyst"], "analyst", None)
+    store.add("e2e_leader", PASSWORDS["e2e_leader"], "leader", [sorted(by_team)[0]])
+    port = _free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "serve", "--db", str(db), "--port", str(port), "--users", str(users)],
+            cwd=REPO, stdout=fh, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=str(REPO)),
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, log)
+        yield url, db, users, by_team
+    finally:
+        proc.terminate()  # only the process this fixture started, by its handle
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1800}, accept_downloads=True, locale="zh-CN")
+    ctx.set_default_timeout(90_000)  # a loaded 2-core machine parses Plotly's bundle slowly
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def shots() -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS
