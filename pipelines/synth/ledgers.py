@@ -301,7 +301,7 @@ def decisions(units: pd.DataFrame, years: list[int], start: np.datetime64, as_of
     amt = np.where((ftype == "重大决策") & (rng.random(n) < 0.3), np.round(budget * 0.005, -2), amt)
     df = pd.DataFrame({"unit_idx": u, "item_type": ftype, "decision_date": d,
                        "filing_date": d + days(lag), "amount_yuan": amt,
-                       "collective": rng.random(n) < 0.99, "story": ""})
+                       "collective": rng.random(n) < 0.995, "story": ""})
     return df[(df["decision_date"] >= start) & (df["filing_date"] <= as_of)].reset_index(drop=True)
 
 

@@ -93,7 +93,7 @@ def build(units: pd.DataFrame, pool: pd.DataFrame, months: np.ndarray, rates: np
     fourwinds[fw_l] = np.where(rng.random(fw_l.sum()) < 0.4, "享乐主义", "奢靡之风")
     fw_g = gong & (r < 0.3)
     fourwinds[fw_g] = np.where(rng.random(fw_g.sum()) < 0.55, "形式主义", "官僚主义")
-    hv = np.isin(fourwinds, ["享乐主义", "奢靡之风"]) & (rng.random(n) < 0.3)
+    hv = np.isin(fourwinds, ["享乐主义", "奢靡之风"]) & (rng.random(n) < 0.2)
     hidden[hv] = np.asarray(HIDDEN_VARIANTS, dtype=object)[rng.choice(6, hv.sum(), p=[0.22, 0.14, 0.22, 0.16, 0.14, 0.12])]
 
     special = np.full(n, None, dtype=object)
@@ -158,7 +158,7 @@ def decide_outcomes(df: pd.DataFrame, p_sub: np.ndarray, as_of: np.datetime64, r
     df["cleared"] = cleared
 
 
-def finish(df: pd.DataFrame, pool: pd.DataFrame, rng: np.random.Generator, taken: set[str]) -> pd.DataFrame:
+def finish(df: pd.DataFrame, pool: pd.DataFrame, rng: np.random.Generator, taken: list[np.ndarray]) -> pd.DataFrame:
     """Sort by date, fill the person columns and the petitioner, flag repeats (重复件)."""
     from pipelines.synth import people
 
@@ -173,7 +173,7 @@ def finish(df: pd.DataFrame, pool: pd.DataFrame, rng: np.random.Generator, taken
     df["is_leader"] = np.where(has, pool["is_leader"].to_numpy()[safe], None)
     signed = df["signed"].to_numpy().astype(bool)
     pet = people.unique_names(rng, n, taken)
-    taken.update(pet[signed].tolist())
+    taken.append(pet[signed])
     df["petitioner"] = np.where(signed, pet, None)
     phone = people.mobiles(rng, n)
     has_phone = signed & (rng.random(n) < 0.85)

@@ -32,7 +32,12 @@ def plan(units: pd.DataFrame, pool: pd.DataFrame, rows: np.ndarray, months: np.n
     nm = len(months)
     last = nm - 1
     s = []
-    u1 = local((kind == "乡镇") & (sub["unit_name"].str.contains("城关").to_numpy() == False))  # noqa: E712
+    # the deteriorating unit: a large town other than 城关 (enough people for a trend to show)
+    hc = sub["headcount"].to_numpy()
+    towns = (kind == "乡镇") & ~sub["unit_name"].str.contains("城关").to_numpy()
+    big_town = int(np.argmax(np.where(towns, hc, -1)))
+    used.add(big_town)
+    u1 = int(rows[big_town])
     s.append({"id": f"{tag}S1", "type": "deteriorating", "unit_idx": u1, "start_m": max(0, nm - 15), "end_m": last})
     u2 = local((kind == "部门") & np.isin(sector, MONEY_SECTORS))
     lead = pool.index[(pool["unit_idx"] == u2) & pool["is_leader"]].to_numpy()
@@ -45,7 +50,11 @@ def plan(units: pd.DataFrame, pool: pd.DataFrame, rows: np.ndarray, months: np.n
     s.append({"id": f"{tag}S4", "type": "hidden_fourwinds", "unit_idx": u4, "start_m": max(0, nm - 24), "end_m": last})
     u5 = local(kind == "国有企业")
     s.append({"id": f"{tag}S5", "type": "major_decisions_irregular", "unit_idx": u5, "start_m": max(0, nm - 18), "end_m": last})
-    u6 = local(np.isin(kind, ["乡镇", "医院"]) & (sub["headcount"].to_numpy() >= 60))
+    # the decoy: the largest remaining town, whose volume and rate of reports put it near the top
+    load = np.where(kind == "乡镇", hc, -1)
+    load[list(used)] = -1
+    u6 = int(rows[int(np.argmax(load))])
+    used.add(int(np.argmax(load)))
     s.append({"id": f"{tag}S6", "type": "decoy", "unit_idx": u6, "start_m": 0, "end_m": last})
     u7 = local((kind == "部门") & np.isin(sector, ["农业农村", "民政", "水利", "人力社保", "医疗保障"]))
     s.append({"id": f"{tag}S7", "type": "audit_funds_misuse", "unit_idx": u7, "start_m": max(0, nm - 20), "end_m": last})
@@ -57,14 +66,14 @@ def adjust_rates(stories: list[dict], units: pd.DataFrame, rates: np.ndarray, su
     for st in stories:
         u, a, b = st["unit_idx"], st["start_m"], st["end_m"]
         if st["type"] == "deteriorating":
-            ramp = np.linspace(1.4, 4.5, b - a + 1)
+            ramp = np.linspace(1.5, 5.0, b - a + 1)
             rates[u, a:b + 1] *= ramp
             subst[u, a:b + 1] *= np.linspace(1.3, 2.3, b - a + 1)
-            rates[u, :a] *= 0.8
+            rates[u, :a] *= 0.75
             subst[u, :a] *= 0.7
         elif st["type"] == "decoy":
             units.loc[u, "latent"] = 0.8
-            rates[u, :] *= 3.2
+            rates[u, :] *= 3.5
             subst[u, :] = 0.0
 
 
@@ -96,7 +105,8 @@ def petitions(stories: list[dict], pet: pd.DataFrame, units: pd.DataFrame, pool:
             }, 5))
             st["petition_months"] = ms.tolist()
         elif st["type"] == "hidden_fourwinds":
-            variants = ["一桌餐", "电子红包", "吃老板", "私车公养", "一桌餐", "电子红包", "吃老板", "变通下账", "私车公养"]
+            variants = ["一桌餐", "电子红包", "吃老板", "私车公养", "一桌餐", "电子红包", "吃老板", "变通下账", "私车公养",
+                        "一桌餐", "电子红包", "吃老板"]
             n = len(variants)
             ms = np.sort(rng.integers(st["start_m"], st["end_m"] - 1, n))
             recv = months[ms].astype("datetime64[D]") + days(rng.uniform(0, 27, n))
@@ -157,13 +167,18 @@ def inquiries(stories: list[dict], inq: pd.DataFrame) -> None:
         st["inquiry_nos"] = inq.loc[rows, "inquiry_no"].tolist()
 
 
-def case_forms(stories: list[dict], cs: pd.DataFrame, as_of: np.datetime64, rng: np.random.Generator) -> pd.DataFrame:
+def case_forms(stories: list[dict], cs: pd.DataFrame, pool: pd.DataFrame, months: np.ndarray, as_of: np.datetime64,
+               rng: np.random.Generator) -> pd.DataFrame:
     """Forms and dates for story cases, before the sanctions are derived from the form."""
     cs["filed_date"] = np.full(len(cs), NaT, dtype="datetime64[ns]")
     cs["closed_date"] = np.full(len(cs), NaT, dtype="datetime64[ns]")
     cs["amount_yuan"] = np.nan
     for st in stories:
         rows = cs.index[cs["story"] == st["id"]]
+        if st["type"] == "leader_multichannel":
+            # the story is this person's only handling: earlier unrelated cases would blur it
+            other = cs.index[(cs["person"] == st["person"]) & (cs["story"] != st["id"])]
+            cs = cs.drop(index=other)
         if st["type"] == "leader_multichannel" and len(rows):
             # one filed case on the latest verified report; the earlier reports fed the same case
             last = rows[-1]
@@ -177,10 +192,21 @@ def case_forms(stories: list[dict], cs: pd.DataFrame, as_of: np.datetime64, rng:
         elif st["type"] == "hidden_fourwinds" and len(rows):
             cs.loc[rows, "form"] = np.where(rng.random(len(rows)) < 0.55, "1", "2")
         elif st["type"] == "deteriorating":
-            # the decline shows in cases too: the latest handling from petitions is heavier
-            recent = cs.index[(cs["unit_idx"] == st["unit_idx"]) & (cs["source"] == "信访举报")]
-            cs.loc[recent[-3:], "form"] = "2"
-            cs.loc[recent[-3:], "story"] = st["id"]
+            # the decline shows in cases too: handling appears in the last quarters, some of it heavier
+            u = st["unit_idx"]
+            staff = pool.index[pool["unit_idx"] == u].to_numpy()
+            lo = months[min(st["start_m"] + 3, st["end_m"])].astype("datetime64[D]")
+            closed = np.sort(lo + days(rng.uniform(0, max(1, int((as_of - lo).astype(int)) - 10), 3)))
+            filed = closed - days(rng.uniform(30, 60, 3))
+            add = pd.DataFrame({
+                "unit_idx": u, "person": staff[rng.integers(0, len(staff), 3)], "source": ["监督检查", "上级交办", "巡察移交"],
+                "petition_no": None, "basis_date": filed - np.timedelta64(10, "D"),
+                "violation": ["工作纪律", "廉洁纪律", "群众纪律"], "fourwinds": None, "hidden_variant": None,
+                "story": st["id"], "form": ["1", "2", "2"], "filed_date": [np.datetime64("NaT"), filed[1], filed[2]],
+                "closed_date": closed, "amount_yuan": np.nan,
+            })
+            add["filed_date"] = pd.to_datetime(add["filed_date"])
+            cs = pd.concat([cs, add], ignore_index=True)
     return cs.reset_index(drop=True)
 
 
@@ -254,7 +280,7 @@ def decisions(stories: list[dict], dec: pd.DataFrame, months: np.ndarray, rng: n
         rows = dec.index[(dec["unit_idx"] == st["unit_idx"]) & (dec["decision_date"] >= since)]
         late = rows[rng.random(len(rows)) < 0.4]
         dec.loc[late, "filing_date"] = dec.loc[late, "decision_date"] + pd.to_timedelta(rng.integers(20, 75, len(late)), unit="D")
-        nc = rows[rng.random(len(rows)) < 0.2]
+        nc = rows[rng.random(len(rows)) < 0.3]
         dec.loc[nc, "collective"] = False
         dec.loc[rows, "story"] = st["id"]
         st["late_filings"] = int(len(late))

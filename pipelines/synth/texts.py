@@ -19,10 +19,11 @@ OPENERS = {
     "上级转办": ["市纪委监委转来信访件反映，", "上级转办件反映：", "县委信访局转来件反映，", "上级交办件称，", "省纪委监委转来件反映，"],
 }
 SUBJECT_NAMED = ["{unit}{post}{name}", "{unit}的{post}{name}", "{post}{name}（{unit}）", "{unit}{name}（{post}）"]
-SUBJECT_POST = ["{unit}{post}", "{unit}一名{post}", "{unit}的{post}", "该单位{post}"]
+SUBJECT_POST = ["{unit}{post}", "{unit}的{post}", "该单位{post}", "{unit}一名{post}"]  # the last one for staff only
 SUBJECT_NONE = ["{unit}有工作人员", "{unit}个别干部", "{unit}部分干部", "{unit}有关负责人", "{unit}"]
-TIMES = ["{y}年春节前后，", "{y}年以来，", "{y}年下半年，", "近两年来，", "{y}年{m}月，", "", "", "长期以来，", "今年以来，",
-         "{y}年中秋、国庆期间，", "去年以来，"]
+# {yc}/{mc}: a month before the report in its own year (or the year before in January); {yp}: the year before.
+TIMES = ["{yp}年春节前后，", "{yp}年以来，", "{yp}年下半年，", "近两年来，", "{yc}年{mc}月，", "", "", "长期以来，", "今年以来，",
+         "{yp}年中秋、国庆期间，", "去年以来，", "{yc}年{mc}月以来，", "前段时间，", "多年来，"]
 CLOSERS = ["请求组织调查处理。", "希望纪委严肃查处。", "请上级部门核实。", "群众意见很大。", "恳请领导重视。", "",
            "希望尽快给予答复。", "请依纪依法处理。", "影响恶劣。", "望查实后严肃处理。"]
 
@@ -119,6 +120,17 @@ SPECIAL = {
     "群众身边腐败": ["截留、挪用惠民惠农资金{amount}。", "村务不公开、账目不清，群众意见大。", "在{benefit}发放中吃拿卡要。"],
     "重大决策落实": ["对县委决策部署执行不力，重点项目推进缓慢。", "对重点工作敷衍应付，只表态不落实。"],
 }
+# Kind-specific misconduct, mixed into the category pools for schools, hospitals and state enterprises.
+KIND_DEEDS = {
+    "学校": {"廉洁纪律": ["向学生推销教辅资料，收取书商回扣。", "在学生营养餐采购中收受供货商好处。", "违规收取择校费、借读费{amount}。"],
+           "群众纪律": ["违规组织有偿补课，变相强制学生参加。", "在贫困学生资助评定中优亲厚友。", "对家长反映的问题敷衍推诿。"],
+           "工作纪律": ["长期在校外培训机构兼职授课。", "教学考核弄虚作假，编造学生成绩。"]},
+    "医院": {"廉洁纪律": ["收受医药代表回扣{amount}。", "收受患者及家属所送红包。", "在医疗设备采购中指定品牌，收受好处。"],
+           "群众纪律": ["过度检查、重复收费，加重患者负担。", "对患者态度生硬，推诿病人。", "违规收取床位费、诊疗费{amount}。"],
+           "工作纪律": ["违规套取医保基金{amount}。", "值班期间擅离岗位，延误病人救治。"]},
+    "国有企业": {"廉洁纪律": ["利用职权为亲属公司承揽业务{amount}。", "违规出借公司资金给关联企业。", "在工程分包中收受承包商好处费{amount}。"],
+             "工作纪律": ["违规对外担保，造成国有资产流失风险。", "项目管理混乱，工程款超付{amount}。"]},
+}
 PROJECTS = {
     "住房城乡建设": ["老旧小区改造项目", "保障性住房工程", "城区排水管网改造工程", "市政道路工程"],
     "交通运输": ["农村公路建设项目", "道路养护工程", "客运站改造工程", "桥梁维修工程"],
@@ -182,12 +194,16 @@ def petition_contents(df: pd.DataFrame, unit_names: np.ndarray, sectors: np.ndar
     person = df["person"].to_numpy()
     has_p = person >= 0
     safe = np.where(has_p, person, 0)
-    year = pd.DatetimeIndex(df["received_date"]).year.to_numpy()
+    rd = pd.DatetimeIndex(df["received_date"])
+    year, month = rd.year.to_numpy(), rd.month.to_numpy()
+    jan = month == 1
     fills = {
         "unit": unit_names, "post": np.where(has_p, pool["post"].to_numpy()[safe], ""),
         "name": np.where(has_p, pool["name"].to_numpy()[safe], ""),
-        "y": np.where(rng.random(n) < 0.6, year, year - 1).astype(str).astype(object),
-        "m": rng.integers(1, 13, n).astype(str).astype(object),
+        "yp": (year - 1).astype(str).astype(object),
+        "yc": np.where(jan, year - 1, year).astype(str).astype(object),
+        "mc": np.where(jan, rng.integers(1, 13, n), 1 + np.floor(rng.random(n) * np.maximum(month - 1, 1)).astype(int))
+              .astype(str).astype(object),
         "amount": amounts_text(rng, n), "project": projects_for(rng, sectors),
         "benefit": np.asarray(BENEFITS, dtype=object)[rng.integers(0, len(BENEFITS), n)],
         "phone": df["petitioner_phone"].fillna("").to_numpy(dtype=object),
@@ -202,7 +218,8 @@ def petition_contents(df: pd.DataFrame, unit_names: np.ndarray, sectors: np.ndar
     story = df["story"].to_numpy()
     mention = has_p & ((rng.random(n) < 0.35) | ((story != "") & (rng.random(n) < 0.7)))
     subj_named = fill(SUBJECT_NAMED, rng.integers(0, len(SUBJECT_NAMED), n), fills)
-    subj_post = fill(SUBJECT_POST, rng.integers(0, len(SUBJECT_POST), n), fills)
+    leader = has_p & pool["is_leader"].to_numpy()[safe]
+    subj_post = fill(SUBJECT_POST, rng.integers(0, len(SUBJECT_POST) - leader.astype(int)), fills)
     subj_none = fill(SUBJECT_NONE, rng.integers(0, len(SUBJECT_NONE), n), fills)
     subject = np.where(mention, subj_named, np.where(has_p, subj_post, subj_none))
     time_ = fill(TIMES, rng.integers(0, len(TIMES), n), fills)
@@ -224,6 +241,14 @@ def petition_contents(df: pd.DataFrame, unit_names: np.ndarray, sectors: np.ndar
             sub = {k: v[rows] for k, v in fills.items()}
             deed[rows] = fill(templates, rng.integers(0, len(templates), len(rows)), sub)
             done[rows] = True
+    kinds = df["_kind"].to_numpy() if "_kind" in df else np.full(n, "", dtype=object)
+    own = (hv == None) & (fw == None) & (rng.random(n) < 0.6)  # noqa: E711
+    for kind, table in KIND_DEEDS.items():
+        for key, templates in table.items():
+            rows = np.flatnonzero(own & (kinds == kind) & (cat == key))
+            if len(rows):
+                deed[rows] = fill(templates, rng.integers(0, len(templates), len(rows)), {k: v[rows] for k, v in fills.items()})
+                done[rows] = True
     deed[~done] = fill(DEEDS["其他"], rng.integers(0, len(DEEDS["其他"]), (~done).sum()), {k: v[~done] for k, v in fills.items()})
     # A second, category-level sentence in some rows makes texts longer and more varied.
     extra = np.full(n, "", dtype=object)

@@ -285,13 +285,9 @@ def render(kind: str, df: pd.DataFrame, style: Style, units_ctx: dict, rng: np.r
         elif typ == "unit":
             col = np.asarray(v, dtype=object).copy()
             r = rng.random(n)
-            for share, table in ((style.unit_alias_share, units_ctx["alias"]), (style.unit_fuzzy_share, units_ctx["fuzzy"])):
-                rows = np.flatnonzero(r < share)
-                r[rows] = 2.0
-                for i in rows:  # a few per cent of rows
-                    opts = table.get(col[i])
-                    if opts:
-                        col[i] = opts[int(rng.integers(0, len(opts)))]
+            col = _swap_names(col, r < style.unit_alias_share, units_ctx["alias"], rng)
+            fz = (r >= style.unit_alias_share) & (r < style.unit_alias_share + style.unit_fuzzy_share)
+            col = _swap_names(col, fz, units_ctx["fuzzy"], rng)
         elif typ == "amount":
             val = np.asarray(v, dtype=float)
             col = np.full(n, None, dtype=object)
@@ -331,11 +327,10 @@ def render(kind: str, df: pd.DataFrame, style: Style, units_ctx: dict, rng: np.r
             col = np.asarray([x if x is None or (isinstance(x, float) and np.isnan(x)) else str(x) for x in v], dtype=object)
         else:
             col = np.asarray(v, dtype=object).copy()
-            if typ == "text" and style.fullwidth_share:
+            if typ == "text" and style.fullwidth_share:  # a trailing full-width space, as typed
                 sp = np.flatnonzero(rng.random(n) < style.fullwidth_share)
-                for i in sp:
-                    if isinstance(col[i], str):
-                        col[i] = col[i] + "　"
+                sub = pd.Series(col[sp], dtype=object)
+                col[sp] = np.where(sub.notna().to_numpy(), sub.fillna("").astype(str).to_numpy(dtype=object) + "　", None)
         col = np.where(pd.isna(pd.Series(col, dtype=object)).to_numpy(), None, col)
         cells.append(col)
         names.append(name)
@@ -371,6 +366,21 @@ def render(kind: str, df: pd.DataFrame, style: Style, units_ctx: dict, rng: np.r
         rem[rng.random(n) < 0.04] = str(rng.choice(["已归档", "待核实", "见附件", "重点关注"]))
         cells.append(rem)
     return Rendered(names, headers, cells, bad)
+
+
+def _swap_names(col: np.ndarray, mask: np.ndarray, table: dict[str, list[str]], rng) -> np.ndarray:
+    """Replace the names in masked rows by one of their alternative spellings (vectorised by unit)."""
+    rows = np.flatnonzero(mask)
+    if len(rows) == 0 or not table:
+        return col
+    codes, uniques = pd.factorize(pd.Series(col[rows], dtype=object))
+    options = [table.get(u) or [u] for u in uniques]  # per unit, not per row
+    lens = np.array([len(o) for o in options])
+    offsets = np.cumsum(lens) - lens
+    flat = np.array([x for o in options for x in o], dtype=object)
+    pick = np.floor(rng.random(len(rows)) * lens[codes]).astype(np.int64)
+    col[rows] = flat[offsets[codes] + pick]
+    return col
 
 
 def _plain(v):
