@@ -22,7 +22,7 @@ from pipelines.dictionary import Kind
 from pipelines.errors import UserError
 from pipelines.ingest import headers as headers_mod
 from pipelines.ingest import units as units_mod
-from pipelines.ingest.normalise import build_select, error_columns, ident, q
+from pipelines.ingest.normalise import build_select, error_columns, ident, q, raw_json
 from pipelines.ingest.reader import RawSheet, read_file
 from pipelines.privacy import Pseudonymiser, check_fingerprint
 from pipelines.warehouse import connect, sql_file, transaction
@@ -73,6 +73,7 @@ class Ingester:
 
     # ------------------------------------------------------------------ one sheet
     def load_sheet(self, sheet: RawSheet, kind_name: str | None, sha: str) -> FileResult:
+        """Type, validate and merge one sheet. Wide tables are materialised once (zt_stg); the rest is narrow."""
         t0 = time.perf_counter()
         rec = headers_mod.recognise(self.dictionary, sheet.headers, self.maps, sheet.label, kind_name)
         kind = rec.kind
@@ -84,43 +85,49 @@ class Ingester:
                          skipped=sheet.blank_rows)
         con.register("zt_raw", sheet.table)
         # 合计/总计/小计 rows are totals, not records: counted as skipped.
-        first_cells = " || ".join(f"coalesce(zt_clean(c{i}), '')" for i in range(min(3, len(sheet.headers))))
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE zt_src AS SELECT * FROM zt_raw
+        first_cells = " || ".join(f"coalesce(c{i}, '')" for i in range(min(3, len(sheet.headers))))
+        con.execute(f"""CREATE OR REPLACE TEMP VIEW zt_src AS SELECT * FROM zt_raw
                         WHERE NOT regexp_matches({first_cells or "''"}, '^(合计|总计|小计)')""")
-        con.unregister("zt_raw")
-        res.skipped += sheet.table.num_rows - con.execute("SELECT count(*) FROM zt_src").fetchall()[0][0]
 
-        con.execute(f"CREATE OR REPLACE TEMP TABLE zt_stg AS {build_select(kind, rec.mappings, sheet.headers, 'zt_src')}")
-        unit_reason = self._resolve_units(kind, res)
+        unit = next((m for m in rec.mappings if m.column.type == "unit"), None)
+        unit_join, unit_reason = self._unit_resolution(kind, unit, res)
+        typed = build_select(kind, rec.mappings, sheet.headers, "zt_src")
         reasons, columns = self._reason_sql(kind, unit_reason)
-        nk = list(kind.natural_key)
-        nk_t = ", ".join(f"t_{k}" for k in nk)
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE zt_checked AS
-            SELECT *, {reasons} AS reason0, {columns} AS column0 FROM zt_stg
+            CREATE OR REPLACE TEMP TABLE zt_stg AS
+            SELECT *, {reasons} AS reason0, {columns} AS column0
+            FROM (SELECT s.*, {unit_join[0]} FROM ({typed}) s {unit_join[1]})
         """)
         # A natural key twice in one file: the first occurrence loads, the repeats are rejected.
+        nk = list(kind.natural_key)
+        nk_t = ", ".join(f"t_{k}" for k in nk)
         nk_zh = "、".join(kind.column(k).zh for k in nk)
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE zt_final AS
-            SELECT *,
-                   CASE WHEN reason0 IS NULL AND dup_rank > 1
-                        THEN '与第' || first_row || '行重复（{nk_zh}相同）' ELSE reason0 END AS reason,
-                   CASE WHEN reason0 IS NULL AND dup_rank > 1 THEN {q(nk_zh)} ELSE column0 END AS column_name
-            FROM (
-                SELECT *, row_number() OVER w AS dup_rank, first_value(_row) OVER w AS first_row
-                FROM zt_checked
-                WINDOW w AS (PARTITION BY CASE WHEN reason0 IS NULL THEN 0 ELSE _row END, {nk_t} ORDER BY _row)
-            )
+            CREATE OR REPLACE TEMP TABLE zt_dups AS
+            SELECT s._row, d.first_row FROM zt_stg s
+            JOIN (SELECT {nk_t}, min(_row) AS first_row FROM zt_stg WHERE reason0 IS NULL
+                  GROUP BY ALL HAVING count(*) > 1) d USING ({nk_t})
+            WHERE s.reason0 IS NULL AND s._row > d.first_row
         """)
-        self._reject(kind, sheet, run_id)
-        res.rejected = con.execute("SELECT count(*) FROM zt_final WHERE reason IS NOT NULL").fetchall()[0][0] + len(sheet.ragged)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE zt_bad AS
+            SELECT _row, column0 AS column_name, reason0 AS reason FROM zt_stg WHERE reason0 IS NOT NULL
+            UNION ALL
+            SELECT _row, {q(nk_zh)}, '与第' || first_row || '行重复（{nk_zh}相同）' FROM zt_dups
+        """)
+        self._reject(kind, sheet, run_id, rec.mappings)
+        res.rejected = con.execute("SELECT count(*) FROM zt_bad").fetchall()[0][0] + len(sheet.ragged)
+        res.skipped += sheet.table.num_rows - con.execute("SELECT count(*) FROM zt_stg").fetchall()[0][0]
         res.loaded, res.updated, res.unchanged = self._merge(kind, sheet, run_id)
+        con.execute("DROP VIEW zt_src")
+        con.unregister("zt_raw")
         if kind.name == "units":
             units_mod.rebuild_aliases(con)
         res.seconds = time.perf_counter() - t0
         if rec.ignored:
             res.notes.append("未识别的列（未导入）：" + "、".join(rec.ignored[:8]))
+        if res.fuzzy:
+            res.notes.append(f"{res.fuzzy}行的单位名称经模糊匹配确定")
         seen_before = con.execute("SELECT count(*) FROM ingest_runs WHERE sha256 = ?", [sha]).fetchall()[0][0]
         status = "unchanged" if seen_before and not (res.loaded or res.updated) else "loaded"
         con.execute(
@@ -128,39 +135,38 @@ class Ingester:
             [run_id, self.batch_id, str(sheet.path), sha, kind.name, sheet.sheet, res.rows_read, res.loaded, res.updated,
              res.unchanged, res.rejected, int(res.seconds * 1e6), status, "；".join(res.notes) or None],
         )
-        for t in ("zt_src", "zt_stg", "zt_checked", "zt_final", "zt_good", "zt_fuzzy"):
+        for t in ("zt_stg", "zt_dups", "zt_bad", "zt_good", "zt_fuzzy"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
         return res
 
-    def _resolve_units(self, kind: Kind, res: FileResult) -> str | None:
-        """Add column `unit_resolved` to zt_stg; return the SQL of the rejection reason for unresolved names."""
+    def _unit_resolution(self, kind: Kind, unit, res: FileResult) -> tuple[tuple[str, str], str | None]:
+        """(select list and join clause adding `unit_resolved`, SQL of the rejection reason when unresolved).
+
+        Exact alias look-up in SQL; the distinct names it misses (few) go through the fuzzy matcher first.
+        """
+        if kind.unit_column is None:
+            return ("NULL::VARCHAR AS unit_resolved", ""), None
         col = kind.unit_column
-        if col is None:
-            return None
         con = self.con
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE zt_stg AS
-            SELECT s.*, a.unit_name AS unit_resolved, zt_unit_norm(s.t_{col.name}) AS unit_norm
-            FROM zt_stg s LEFT JOIN unit_aliases a ON a.alias_norm = zt_unit_norm(s.t_{col.name})
-        """)
-        missing = [r[0] for r in con.execute(
-            "SELECT DISTINCT unit_norm FROM zt_stg WHERE unit_resolved IS NULL AND unit_norm IS NOT NULL ORDER BY 1"
-        ).fetchall()]
+        src = f"zt_unit_norm(c{unit.index})" if unit else "NULL::VARCHAR"
+        missing = [r[0] for r in con.execute(f"""
+            SELECT DISTINCT {src} AS n FROM zt_src
+            WHERE n IS NOT NULL AND n NOT IN (SELECT alias_norm FROM unit_aliases) ORDER BY 1
+        """).fetchall()]
         fuzzy = units_mod.fuzzy_resolve(con, missing, self.threshold)
         con.register("zt_fuzzy_arrow", fuzzy)
         con.execute("CREATE OR REPLACE TEMP TABLE zt_fuzzy AS SELECT * FROM zt_fuzzy_arrow")
         con.unregister("zt_fuzzy_arrow")
-        res.fuzzy = con.execute(
-            "SELECT count(*) FROM zt_stg s JOIN zt_fuzzy f ON f.raw_norm = s.unit_norm WHERE f.unit_name IS NOT NULL"
-        ).fetchall()[0][0]
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE zt_stg AS
-            SELECT s.* EXCLUDE (unit_resolved), coalesce(s.unit_resolved, f.unit_name) AS unit_resolved, f.candidates AS unit_candidates
-            FROM zt_stg s LEFT JOIN zt_fuzzy f ON f.raw_norm = s.unit_norm
-        """)
-        return (f"CASE WHEN t_{col.name} IS NOT NULL AND unit_resolved IS NULL THEN "
-                f"'{col.zh}“' || t_{col.name} || '”在单位名册中找不到；最接近：' || unit_candidates || "
-                f"'。请核对名称，或在单位名册的简称中补充' END")
+        if unit is not None and fuzzy.num_rows:
+            res.fuzzy = con.execute(f"""SELECT count(*) FROM zt_src s JOIN zt_fuzzy f ON f.raw_norm = zt_unit_norm(s.c{unit.index})
+                                        WHERE f.unit_name IS NOT NULL""").fetchall()[0][0]
+        select = "coalesce(a.unit_name, f.unit_name) AS unit_resolved, f.candidates AS unit_candidates"
+        join = (f"LEFT JOIN unit_aliases a ON a.alias_norm = zt_unit_norm(s.t_{col.name}) "
+                f"LEFT JOIN zt_fuzzy f ON f.raw_norm = zt_unit_norm(s.t_{col.name})")
+        reason = (f"CASE WHEN t_{col.name} IS NOT NULL AND unit_resolved IS NULL THEN "
+                  f"'{col.zh}“' || t_{col.name} || '”在单位名册中找不到；最接近：' || coalesce(unit_candidates, '无') || "
+                  f"'。请核对名称，或在单位名册的简称中补充' END")
+        return (select, join), reason
 
     def _reason_sql(self, kind: Kind, unit_reason: str | None) -> tuple[str, str]:
         errs = error_columns(kind)
@@ -171,18 +177,19 @@ class Ingester:
             cols.append(f"CASE WHEN ({unit_reason}) IS NOT NULL THEN {q(kind.unit_column.zh)} END")
         return f"nullif(concat_ws('；', {', '.join(parts)}), '')", f"nullif(concat_ws('、', {', '.join(cols)}), '')"
 
-    def _reject(self, kind: Kind, sheet: RawSheet, run_id: int) -> None:
+    def _reject(self, kind: Kind, sheet: RawSheet, run_id: int, mappings) -> None:
         # The file's rejections as of this run replace those of its earlier runs: a corrected ledger
         # clears what it fixed, the same ledger twice leaves one set (ingest_runs keeps the history).
         self.con.execute(
             "DELETE FROM rejected_rows WHERE source_file = ? AND kind = ? AND source_sheet IS NOT DISTINCT FROM ?",
             [str(sheet.path), kind.name, sheet.sheet],
         )
+        # The raw row is rebuilt (pseudonymised) only for the rows rejected.
         self.con.execute(f"""
             INSERT INTO rejected_rows
             SELECT {run_id}, {q(kind.name)}, {q(str(sheet.path))}, {q(sheet.sheet) if sheet.sheet else 'NULL'},
-                   _row, column_name, reason, raw_json
-            FROM zt_final WHERE reason IS NOT NULL
+                   b._row, b.column_name, b.reason, {raw_json(mappings, sheet.headers)}
+            FROM zt_bad b JOIN zt_src USING (_row)
         """)
         if sheet.ragged:
             ragged = pa.table({"row": pa.array([r for r, _ in sheet.ragged], pa.int32()),
@@ -208,7 +215,8 @@ class Ingester:
             CREATE OR REPLACE TEMP TABLE zt_good AS
             SELECT *, {q(str(sheet.path))} AS source_file, {q(sheet.sheet) if sheet.sheet else 'NULL'}::VARCHAR AS source_sheet,
                    source_row, {run_id} AS run_id, md5(json_array({content})::VARCHAR) AS row_hash, now()::TIMESTAMP AS loaded_at
-            FROM (SELECT {', '.join(select)}, _row AS source_row FROM zt_final WHERE reason IS NULL)
+            FROM (SELECT {', '.join(select)}, _row AS source_row FROM zt_stg
+                  WHERE reason0 IS NULL AND _row NOT IN (SELECT _row FROM zt_dups))
         """)
         on = " AND ".join(f"t.{ident(k)} = g.{ident(k)}" for k in kind.natural_key)
         new, changed, same = con.execute(f"""

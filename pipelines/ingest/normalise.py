@@ -66,18 +66,38 @@ def _typed(col: Column, v: str, scale: float) -> tuple[str, str]:
     return v, ""  # text, unit, freetext (masked below)
 
 
+def _mask(expr: str, persons: list[Mapping]) -> str:
+    """Free text with ID and phone numbers, then every name in the same row, replaced."""
+    out = f"zt_mask_numbers({expr})"
+    for p in persons:
+        name = f"zt_blank(c{p.index})"
+        out = f"zt_mask_name({out}, {name}, zt_pid_person({name}))"
+    return out
+
+
+def raw_json(mappings: list[Mapping], raw_headers: list[str]) -> str:
+    """The raw row as JSON (header → cell) for rejected rows, with identifiers pseudonymised and text masked."""
+    persons = [m for m in mappings if m.column.type == "person"]
+    mapped_idx = {m.index: m for m in mappings}
+    pairs = []
+    for i, header in enumerate(raw_headers):
+        key = header or f"第{i + 1}列"
+        m = mapped_idx.get(i)
+        if m is not None and m.column.is_pii:
+            pid = {"person": "zt_pid_person", "id_number": "zt_pid_id", "phone": "zt_pid_phone"}[m.column.type]
+            val = f"{pid}(zt_blank(c{i}))"
+        elif m is not None and m.column.type != "freetext":
+            val = f"c{i}"
+        else:
+            val = _mask(f"c{i}", persons)  # free text and columns we do not know may hold names or numbers
+        pairs.append(f"{q(key)}, {val}")
+    return f"json_object({', '.join(pairs)})" if pairs else "json_object()"
+
+
 def build_select(kind: Kind, mappings: list[Mapping], raw_headers: list[str], source: str) -> str:
-    """SELECT over `source` (c0..cN, _row) producing typed columns t_<name>, errors e_<name>, check failures and raw JSON."""
+    """SELECT over `source` (c0..cN, _row) producing typed columns t_<name>, errors e_<name> and check failures k_<i>."""
     by_name = {m.column.name: m for m in mappings}
     persons = [m for m in mappings if m.column.type == "person"]
-
-    def mask(expr: str) -> str:
-        # Free text: ID and phone numbers, then every name in the row, replaced.
-        out = f"zt_mask_numbers({expr})"
-        for p in persons:
-            name = f"zt_blank(zt_clean(c{p.index}))"
-            out = f"zt_mask_name({out}, {name}, zt_pid_person({name}))"
-        return out
 
     cleaned, typed, errors = [], [], []
     for col in kind.columns:
@@ -87,12 +107,12 @@ def build_select(kind: Kind, mappings: list[Mapping], raw_headers: list[str], so
             typed.append(f"NULL::{col.sql_type} AS t_{col.name}")
             errors.append(f"CASE WHEN {str(col.required).upper()} THEN {q('缺少必填项')} END AS e_{col.name}")
             continue
-        raw = f"zt_clean(c{m.index})"
+        raw = f"c{m.index}"
         v = raw if col.type == "enum" else f"zt_blank({raw})"
         cleaned.append(f"{v} AS v_{col.name}")
         expr, reason = _typed(col, f"v_{col.name}", m.scale)
         if col.type == "freetext":
-            expr = mask(f"v_{col.name}")
+            expr = _mask(f"v_{col.name}", persons)
         typed.append(f"{expr} AS t_{col.name}")
         missing = f"WHEN v_{col.name} IS NULL THEN {q('缺少必填项')}" if col.required else ""
         bad = f"WHEN t_{col.name} IS NULL THEN {q(reason)} || '：' || zt_mask_numbers(v_{col.name})" if reason else ""
@@ -108,20 +128,6 @@ def build_select(kind: Kind, mappings: list[Mapping], raw_headers: list[str], so
     # Typed names for check expressions: the dictionary writes them as plain column names.
     plain = ", ".join(f"t_{c.name} AS {ident(c.name)}" for c in kind.columns)
 
-    mapped_idx = {m.index: m for m in mappings}
-    raw_pairs = []
-    for i, header in enumerate(raw_headers):
-        key = header or f"第{i + 1}列"
-        m = mapped_idx.get(i)
-        if m is not None and m.column.is_pii:
-            val = f"t_{m.column.name}"  # pseudonym (NULL if it could not be read)
-        elif m is not None and m.column.type not in ("freetext",):
-            val = f"zt_clean(c{i})"
-        else:
-            val = mask(f"zt_clean(c{i})")  # free text and columns we do not know may hold names or numbers
-        raw_pairs.append(f"{q(key)}, {val}")
-    raw_json = f"json_object({', '.join(raw_pairs)})" if raw_pairs else "json_object()"
-
     return f"""
 WITH cleaned AS (
     SELECT _row, {', '.join(f'c{i}' for i in range(len(raw_headers)))}{',' if raw_headers else ''} {', '.join(cleaned)}
@@ -133,8 +139,7 @@ WITH cleaned AS (
 )
 SELECT _row, {', '.join(f't_{c.name}' for c in kind.columns)},
        {', '.join(f'e_{c.name}' for c in kind.columns)},
-       {', '.join(checks) + ',' if checks else ''}
-       {raw_json} AS raw_json
+       {', '.join(checks) if checks else 'NULL AS k_none'}
 FROM (SELECT *, {plain} FROM checked)
 """
 

@@ -268,16 +268,56 @@ def _csv_line_numbers(data: bytes, skip: int, nrows: int, ragged: list[tuple[int
     return pa.array(np.arange(skip + 1, skip + 1 + nrows, dtype=np.int32)), blank, ragged
 
 
+def _has_bytes(col: pa.ChunkedArray) -> tuple[bool, bool]:
+    """(has full-width or no-break characters, has tabs, line breaks or double spaces) from a byte scan.
+
+    Most columns have neither: scanning the UTF-8 buffers with numpy lets us skip them outright, so
+    the costlier Unicode folding runs only on the few cells that need it.
+    """
+    wide = messy = False
+    for chunk in col.chunks:
+        if len(chunk) == 0 or chunk.null_count == len(chunk):
+            continue
+        data = chunk.buffers()[2]
+        if data is None:
+            continue
+        b = np.frombuffer(data, dtype=np.uint8)
+        if len(b) < 3:
+            continue
+        b0, b1, b2 = b[:-2], b[1:-1], b[2:]
+        wide = wide or bool(np.any((b0 == 0xEF) & ((b1 == 0xBC) | (b1 == 0xBD)))           # U+FF01-FF5E
+                            or np.any((b0 == 0xE3) & (b1 == 0x80) & (b2 == 0x80))             # U+3000
+                            or np.any((b0 == 0xC2) & (b1 == 0xA0)))                           # U+00A0
+        messy = messy or bool(np.any((b == 9) | (b == 10) | (b == 13)) or np.any((b[:-1] == 32) & (b[1:] == 32)))
+    return wide, messy
+
+
+def clean_column(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Cell text as compared everywhere after: full-width forms folded (NFKC), whitespace runs collapsed,
+    trimmed, and empty cells NULL. Chinese offices type １２３ and （ ） as often as 123 and ( )."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if col.type != pa.string():
+        col = col.cast(pa.string())
+    wide, messy = _has_bytes(pa.chunked_array([col]))
+    if wide:
+        mask = pc.fill_null(pc.match_substring_regex(col, "[\uff01-\uff5e\u3000\u00a0]"), False)
+        col = pc.replace_with_mask(col, mask, pc.utf8_normalize(col.filter(mask), "NFKC"))
+    if messy:
+        col = pc.replace_substring_regex(col, "\\s+", " ")
+    col = pc.utf8_trim(col, " ")
+    return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+
+
 def _finish(path: Path, sheet: str | None, headers: list[str], data: pa.Table, rows: pa.Array) -> RawSheet:
     ncols = len(headers)
-    cols = [data.column(i) if i < data.num_columns else pa.nulls(data.num_rows, pa.string()) for i in range(ncols)]
+    cols = [clean_column(data.column(i)) if i < data.num_columns else pa.nulls(data.num_rows, pa.string()) for i in range(ncols)]
     table = pa.table({**{f"c{i}": cols[i] for i in range(ncols)}, "_row": rows})
     # Rows where every cell is empty are layout, not records: count them, don't load them.
     if ncols:
         empty = None
         for i in range(ncols):
-            col = pc.utf8_trim_whitespace(table.column(f"c{i}"))
-            is_empty = pc.or_kleene(pc.is_null(col), pc.equal(col, ""))
+            is_empty = pc.is_null(table.column(f"c{i}"))
             empty = is_empty if empty is None else pc.and_(empty, is_empty)
         blank = int(pc.sum(empty).as_py() or 0)
         table = table.filter(pc.invert(empty))

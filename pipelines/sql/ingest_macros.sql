@@ -2,10 +2,8 @@
 -- per-ledger SELECT from them). TEMP macros: defined per connection, nothing persisted in the warehouse.
 -- Every macro returns NULL when it cannot read its input; the caller turns that into a rejection reason.
 
--- Full-width ASCII and ideographic/no-break spaces folded to half-width; whitespace runs collapsed; trimmed;
--- empty → NULL. Chinese offices type １２３ and （ ） as often as 123 and ( ).
-CREATE OR REPLACE TEMP MACRO zt_clean(x) AS
-    nullif(trim(regexp_replace(translate(x, '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～　   ', '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~    '), '\s+', ' ', 'g')), '');
+-- Cells arrive cleaned by the reader (pipelines/ingest/reader.py clean_column): full-width folded,
+-- whitespace collapsed, trimmed, empty → NULL. The macros below only type them.
 
 -- Placeholders analysts type for "nothing" in non-enum columns.
 CREATE OR REPLACE TEMP MACRO zt_blank(s) AS
