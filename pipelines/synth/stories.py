@@ -77,6 +77,12 @@ def adjust_rates(stories: list[dict], units: pd.DataFrame, rates: np.ndarray, su
             subst[u, :] = 0.0
 
 
+def _by_story(df: pd.DataFrame) -> dict:
+    """Row labels of each story's rows, found in one pass (many stories at large scales)."""
+    tagged = df.index[df["story"].to_numpy() != ""]
+    return {k: pd.Index(v) for k, v in df.loc[tagged].groupby("story", sort=False).groups.items()}
+
+
 def _rows(template: dict, n: int) -> pd.DataFrame:
     return pd.DataFrame({k: [v] * n if not isinstance(v, (list, np.ndarray)) else v for k, v in template.items()})
 
@@ -143,8 +149,9 @@ def petitions(stories: list[dict], pet: pd.DataFrame, units: pd.DataFrame, pool:
 
 def after_petitions(stories: list[dict], pet: pd.DataFrame) -> None:
     """Once sorted and numbered: the leader's later reports are repeats; remember the numbers."""
+    groups = _by_story(pet)
     for st in stories:
-        rows = pet.index[pet["story"] == st["id"]]
+        rows = groups.get(st["id"], pd.Index([]))
         st["petition_nos"] = pet.loc[rows, "petition_no"].tolist()
         if st["type"] == "leader_multichannel":
             pet.loc[rows[1:], "is_repeat"] = True
@@ -152,10 +159,11 @@ def after_petitions(stories: list[dict], pet: pd.DataFrame) -> None:
 
 def inquiries(stories: list[dict], inq: pd.DataFrame) -> None:
     """The leader's letter inquiry: answered untruthfully, caught by a spot check, sent on to verification."""
+    groups = _by_story(inq)
     for st in stories:
         if st["type"] != "leader_multichannel":
             continue
-        rows = inq.index[inq["story"] == st["id"]]
+        rows = groups.get(st["id"], pd.Index([]))
         if len(rows) == 0:
             continue
         r = rows[0]
@@ -173,8 +181,9 @@ def case_forms(stories: list[dict], cs: pd.DataFrame, pool: pd.DataFrame, months
     cs["filed_date"] = np.full(len(cs), NaT, dtype="datetime64[ns]")
     cs["closed_date"] = np.full(len(cs), NaT, dtype="datetime64[ns]")
     cs["amount_yuan"] = np.nan
+    groups = _by_story(cs)
     for st in stories:
-        rows = cs.index[cs["story"] == st["id"]]
+        rows = groups.get(st["id"], pd.Index([]))
         if st["type"] == "leader_multichannel":
             # the story is this person's only handling: earlier unrelated cases would blur it
             other = cs.index[(cs["person"] == st["person"]) & (cs["story"] != st["id"])]
@@ -206,13 +215,15 @@ def case_forms(stories: list[dict], cs: pd.DataFrame, pool: pd.DataFrame, months
                 "closed_date": closed, "amount_yuan": np.nan,
             })
             add["filed_date"] = pd.to_datetime(add["filed_date"])
-            cs = pd.concat([cs, add], ignore_index=True)
+            add.index = np.arange(len(add)) + (int(cs.index.max()) + 1 if len(cs) else 0)  # keep labels stable
+            cs = pd.concat([cs, add])
     return cs.reset_index(drop=True)
 
 
 def after_cases(stories: list[dict], cs: pd.DataFrame) -> None:
+    groups = _by_story(cs)
     for st in stories:
-        st["case_nos"] = cs.loc[cs["story"] == st["id"], "case_no"].tolist()
+        st["case_nos"] = cs.loc[groups.get(st["id"], pd.Index([])), "case_no"].tolist()
 
 
 def inspection(stories: list[dict], ins: pd.DataFrame, as_of: np.datetime64, rng: np.random.Generator) -> None:
