@@ -94,26 +94,24 @@ def test_kill_9_mid_ingest_leaves_the_database_as_it_was(db, tmp_path, zt, key_f
     zt("ingest", "--db", db, roster(tmp_path))
     zt("ingest", "--db", db, write_csv(tmp_path / "small.csv", PETITION_HEADER, [petition("KEEP-1")]))
     before = snapshot(db)
-    big = _big_petition_csv(tmp_path / "big.csv", 1_500_000)
+    first = write_csv(tmp_path / "first.csv", PETITION_HEADER, [petition(f"NEW-{i}") for i in range(50)])
+    big = _big_petition_csv(tmp_path / "big.csv", 600_000)
     env = {**os.environ, "ZHENGTAI_KEY_FILE": str(key_file)}
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "ingest", "--db", str(db), str(big)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # Kill once the run is inside its transaction: the WAL grows as DuckDB spills the batch.
-    wal = Path(str(db) + ".wal")
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if wal.exists() and wal.stat().st_size > 0:
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "ingest", "--db", str(db), str(first), str(big)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # first.csv is merged inside the batch's transaction before big.csv starts loading: kill during big.csv.
+    for line in proc.stderr:
+        if "big.csv" in line:
             break
-        time.sleep(0.05)
-    time.sleep(1.0)
+    time.sleep(0.5)
     assert proc.poll() is None, "the ingest finished before it could be killed; make the file bigger"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert snapshot(db) == before
-    # and the database still works: the same file loads cleanly afterwards
-    res = zt("ingest", "--db", db, big, "--quiet")
+    assert snapshot(db) == before  # first.csv's merged rows are gone with the uncommitted transaction
+    # and the database still works: the same batch loads cleanly afterwards
+    res = zt("ingest", "--db", db, first, big, "--quiet")
     assert res.code == 0, res.err
-    assert q(db, "SELECT count(*) FROM petitions") == [(1_500_001,)]
+    assert q(db, "SELECT count(*) FROM petitions") == [(600_000 + 50 + 1,)]
 
 
 def test_interrupted_batch_rolls_back(db, tmp_path, zt, monkeypatch):

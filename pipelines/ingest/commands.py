@@ -61,6 +61,8 @@ def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, 
 
         def step(label: str, rows: int) -> None:
             bar.update(task, description=f"{label} ({rows:,} rows)", advance=1)
+            if not console.is_terminal and not quiet:  # logs get one line per file instead of a bar
+                click.echo(f"ingest: loading {label} ({rows:,} rows)", err=True)
 
         results = load.ingest(db, expanded, key=key_path(key), kind=kind, maps=headers.parse_maps(maps),
                               fuzzy_threshold=fuzzy_threshold, progress=step)
