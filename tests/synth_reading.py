@@ -148,6 +148,8 @@ def value(kind: str, col: str, raw):
         if s in aliases:
             return aliases[s]
         raise ValueError(f"enum {col} {s!r}")
+    if t == "person":  # 王　伟 is 王伟: padding to align a column is not part of the name
+        return re.sub(r"\s+", "", s)
     if t == "int":
         return int(float(s))
     if t == "number":

@@ -50,8 +50,8 @@ def _months(start: str, end: str) -> np.ndarray:
 class Output:
     """The set of files being written, opened as the first rows for each arrive."""
 
-    def __init__(self, out: Path, scale: str, seed: int, years: list[int]):
-        self.out, self.scale, self.seed, self.years = out, scale, seed, years
+    def __init__(self, out: Path, scale: str, seed: int, years: list[int], filled_on: str):
+        self.out, self.scale, self.seed, self.years, self.filled_on = out, scale, seed, years, filled_on
         self.files: dict[str, writers.LedgerFile] = {}
         self.route: dict[tuple[str, int], tuple[str, str]] = {}
         xlsx_p = {"county": 0.6, "city": 0.4}.get(scale, 0.0)
@@ -83,6 +83,7 @@ class Output:
     def _open(self, kind, name, fmt, sheets, title):
         style = writers.choose_style(kind, fmt, title, None, self.seed, name, big=self.scale not in ("county", "city"))
         self.files[name] = writers.LedgerFile(self.out, name, kind, style, self.seed, sheets)
+        self.files[name].filled_on = self.filled_on
 
     def write(self, kind: str, df: pd.DataFrame, date_col: str, ctx: dict, first_chunk: bool) -> None:
         year = pd.DatetimeIndex(df[date_col]).year.to_numpy()
@@ -109,7 +110,8 @@ def generate(scale: str, seed: int, out: Path, *, start: str = "2022-01", end: s
     out.mkdir(parents=True, exist_ok=True)
     n_blocks = SCALES[scale]
     prefixes = ["县"] if n_blocks == 1 else [n + "县" for n in roster.county_names(stream(seed, "counties"), n_blocks)]
-    output = Output(out, scale, seed, years)
+    filled = pd.Timestamp(as_of + np.timedelta64(6, "D"))
+    output = Output(out, scale, seed, years, f"{filled.year}年{filled.month}月{filled.day}日")
     truth: dict = {"seed": seed, "scale": scale, "start": str(months[0]), "end": str(months[-1]),
                    "as_of": str(as_of), "stories": [], "risky_units": [], "decoy_units": [],
                    "unit_name_variants": {}, "files": []}

@@ -108,6 +108,7 @@ class Style:
     blank_rows: int
     total_row: bool
     bad_rate: float
+    pad_names: bool = False
 
 
 def choose_style(kind: str, fmt: str, title: str | None, team: str | None, seed: int, name: str,
@@ -144,6 +145,9 @@ def choose_style(kind: str, fmt: str, title: str | None, team: str | None, seed:
         period_style=str(rng.choice(["H", "cn", "short"])), list_sep=str(rng.choice(["、", "；"])),
         blank_rows=0 if big else int(rng.integers(0, 4)), total_row=bool(rng.random() < 0.5),
         bad_rate=float(rng.uniform(0.005, 0.01)),
+        # two-character names padded to three (王　伟), as typed to align a column; never where free text
+        # repeats the name (petitions), so masking by row name is not made harder than real life
+        pad_names=kind in ("cases", "inquiries") and bool(rng.random() < 0.35),
     )
 
 
@@ -288,6 +292,11 @@ def render(kind: str, df: pd.DataFrame, style: Style, units_ctx: dict, rng: np.r
             col = _swap_names(col, r < style.unit_alias_share, units_ctx["alias"], rng)
             fz = (r >= style.unit_alias_share) & (r < style.unit_alias_share + style.unit_fuzzy_share)
             col = _swap_names(col, fz, units_ctx["fuzzy"], rng)
+            if style.fullwidth_share:  # stray spaces around a name, half-width or full-width
+                sp = np.flatnonzero(rng.random(n) < style.fullwidth_share)
+                sub = pd.Series(col[sp], dtype=object)
+                col[sp] = np.where(sub.notna().to_numpy(), sub.fillna("").astype(str).to_numpy(dtype=object)
+                                   + np.where(rng.random(len(sp)) < 0.5, "　", " "), None)
         elif typ == "amount":
             val = np.asarray(v, dtype=float)
             col = np.full(n, None, dtype=object)
@@ -323,6 +332,12 @@ def render(kind: str, df: pd.DataFrame, style: Style, units_ctx: dict, rng: np.r
             has = pd.notna(pd.Series(col)).to_numpy() & (rng.random(n) < 0.05)
             s = pd.Series(col[has], dtype=object).astype(str)
             col[has] = (s.str[:3] + "-" + s.str[3:7] + "-" + s.str[7:]).to_numpy(dtype=object)
+        elif typ == "person":
+            col = np.asarray(v, dtype=object).copy()
+            if style.pad_names:
+                sv = pd.Series(col, dtype=object)
+                two = (sv.str.len() == 2).fillna(False).to_numpy(dtype=bool)
+                col[two] = (sv[two].str[0] + "　" + sv[two].str[1]).to_numpy(dtype=object)
         elif typ == "code" and excel:
             col = np.asarray([x if x is None or (isinstance(x, float) and np.isnan(x)) else str(x) for x in v], dtype=object)
         else:
@@ -406,6 +421,7 @@ class LedgerFile:
         self.sheets = {s: {"rows": 0, "line": 0, "bad": [], "blank_lines": [], "started": False, "sums": None}
                        for s in sheets}
         self.layout = None
+        self.filled_on = ""  # 填报时间 in the subtitle row, set by the generator
         if style.fmt == "xlsx":
             import xlsxwriter
 
@@ -465,7 +481,7 @@ class LedgerFile:
             title = s.title if len(self.sheets) == 1 else f"{sheet}{s.title}"
             title_lines.append([title] + [None] * (ncol - 1))
         if s.subtitle:
-            title_lines.append([s.subtitle + "2025年1月6日"] + [None] * (ncol - 1))
+            title_lines.append([s.subtitle + self.filled_on] + [None] * (ncol - 1))
         head_rows = [rendered.headers]
         merges = []
         if s.two_row_header:
