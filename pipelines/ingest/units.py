@@ -8,6 +8,7 @@ can add the missing alias to the roster.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -23,16 +24,27 @@ def _is_subsequence(short: str, long: str) -> bool:
     return all(ch in it for ch in short)
 
 
+# Institution-type endings that name the same body in different wordings: 卫健委/卫生健康局, 镇政府/镇人民政府.
+_ENDINGS = re.compile(r"(有限责任公司|有限公司|集团公司|公司|委员会|人民政府|政府|局|委|办公室|办)$")
+
+
+def _abbreviates(a: str, b: str) -> bool:
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return bool(short) and len(short) * 2 >= len(long) and _is_subsequence(short, long)
+
+
 def score(a: str, b: str, **_: object) -> float:
     """Similarity 0-100 of two normalised unit names.
 
     Plain edit similarity, raised to 90 when one name keeps the other's characters in order and is at
-    least half as long: that is how Chinese offices abbreviate (县卫健局 ← 县卫生健康局), whereas
-    neighbouring towns (城东镇/城关镇) differ in a character and stay below the threshold.
+    least half as long — that is how Chinese offices abbreviate (县卫健局 ← 县卫生健康局) — also after
+    dropping the institution-type ending (县卫健委 ~ 县卫生健康局). Neighbouring towns (城东镇/城关镇)
+    differ in a character and stay below the threshold.
     """
     base = fuzz.ratio(a, b)
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
-    if short and len(short) * 2 >= len(long) and _is_subsequence(short, long):
+    core_a, core_b = _ENDINGS.sub("", a), _ENDINGS.sub("", b)
+    both_institutions = core_a != a and core_b != b  # compare cores only when both names end in a type word
+    if _abbreviates(a, b) or (both_institutions and min(len(core_a), len(core_b)) >= 3 and _abbreviates(core_a, core_b)):
         return max(base, 90.0)
     return base
 
