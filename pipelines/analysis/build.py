@@ -130,8 +130,8 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
             if len(pids) == 0:
                 continue
             results.append(scoring.score_grain(grain, pids, n_units, x, cat, settings))
-            extras[grain] = (None, *scoring.percentiles(v, directions, len(pids), n_units, sectors))
-            del x, v
+            extras[grain] = (v, *scoring.percentiles(v, directions, len(pids), n_units, sectors))
+            del x
         t = lap("index", t)
         for r in results:
             ranks, sens = scoring.uncertainty_rows(r, settings, period_names)
@@ -142,7 +142,8 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
             coh_rows += scoring.coherence_rows(r, cat, period_names)
         t = lap("coherence", t)
 
-        scoring.register_scores(con, results, cat, extras, int(settings["portraits"]["drivers"]))
+        scoring.register_scores(con, results, cat, extras, int(settings["portraits"]["drivers"]), sectors,
+                                settings["trends"])
         del extras
         mc = pd.concat(mc_parts, ignore_index=True) if mc_parts else pd.DataFrame(
             {"pid": pd.Series(dtype="int32"), "uid": pd.Series(dtype="int32"),
@@ -154,9 +155,7 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
         con.execute("CREATE OR REPLACE TEMP TABLE warn_grains (grain VARCHAR)")
         con.executemany("INSERT INTO warn_grains VALUES (?)", [[g] for g in settings["warnings"]["grains"]])
         _text_tables(con, cat)
-        tr = settings["trends"]
-        con.execute(_sql("assemble.sql", rising_delta=float(tr["rising_delta"]),
-                         rising_delta_yoy=float(tr["rising_delta_yoy"])))
+        con.execute(_sql("assemble.sql", n_units=int(len(sectors)), n_ind=len(cat.indicators)))
         t = lap("assemble", t)
 
         limit = int(settings["warnings"]["evidence_limit"])

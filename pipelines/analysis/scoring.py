@@ -183,12 +183,52 @@ def percentiles(v: np.ndarray, directions: np.ndarray, n_periods: int, n_units: 
     return overall.reshape(v.shape), sector.reshape(v.shape)
 
 
+YOY_OFFSET = {"month": 12, "quarter": 4, "half": 2, "year": 1, "rolling12": 12}
+
+
+def ranks_and_trends(scores: np.ndarray, n_periods: int, n_units: int, sectors: np.ndarray, grain: str,
+                     trends: dict) -> dict[str, np.ndarray]:
+    """Per period and level: rank (1 = riskiest, ties share the best), rank among sector peers, 环比 and 同比
+    changes and the rising-risk flag, as rows × levels arrays. Periods of a grain are consecutive."""
+    cube = scores.reshape(n_periods, n_units, -1)
+
+    def rank(block):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return rankdata(-block, method="min", axis=1, nan_policy="omit")
+
+    overall = rank(cube)
+    sector = np.full(cube.shape, np.nan)
+    for s in np.unique(sectors):
+        idx = np.flatnonzero(sectors == s)
+        sector[:, idx, :] = rank(cube[:, idx, :])
+
+    def lagged(k):
+        out = np.full(cube.shape, np.nan)
+        if 0 < k < n_periods:
+            out[k:] = cube[:-k]
+        return out
+
+    prev, prev2, yoy = lagged(1), lagged(2), lagged(YOY_OFFSET[grain])
+    change_prev, change_before, change_yoy = cube - prev, prev - prev2, cube - yoy
+    with np.errstate(invalid="ignore"):
+        rising = ((change_prev >= float(trends["rising_delta"])) & (change_before > 0)) | \
+            (change_yoy >= float(trends["rising_delta_yoy"]))
+    shape = scores.shape
+    return {"rank": overall.reshape(shape), "sector_rank": sector.reshape(shape),
+            "change_prev": change_prev.reshape(shape), "change_yoy": change_yoy.reshape(shape),
+            "rising": rising.reshape(shape)}
+
+
 def register_scores(con: duckdb.DuckDBPyConnection, results: list[GrainScores], cat: Catalogue,
-                    extras: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], n_drivers: int) -> None:
+                    extras: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], n_drivers: int,
+                    sectors: np.ndarray, trends: dict) -> None:
     """Long temp tables for SQL, built from numpy arrays through Arrow (integer codes, no Python objects):
-    norm_long(pid, uid, ind, normalised, contribution, percentile, sector_percentile) for every indicator,
-    score_long(pid, uid, level_code, score, grade_code), driver_long(pid, uid, ind, pos, excess): per unit and
-    period the indicators whose contribution most exceeds the period's average, most first."""
+    norm_long(k, normalised, contribution, percentile, sector_percentile) for every indicator, keyed by
+    k = (pid · n_units + uid) · n_indicators + ind (one integer: the cheapest join at millions of rows);
+    score_long(pid, uid, level_code, score, grade_code, rank, sector_rank, change_prev, change_yoy, rising);
+    driver_long(pid, uid, ind, pos, excess, value, contribution, percentile): per unit and period the
+    indicators whose contribution most exceeds the period's average for that indicator, most first."""
     import pyarrow as pa
 
     n_all = len(cat.indicators)
@@ -197,6 +237,7 @@ def register_scores(con: duckdb.DuckDBPyConnection, results: list[GrainScores], 
     level_code = {lv: k for k, lv in enumerate(levels)}
     grade_code = {g: k for k, g in enumerate(GRADE_LABELS)}
     norm_parts, score_parts, drv_parts = [], [], []
+    f = lambda a: pa.array(np.asarray(a, dtype=float).ravel(), from_pandas=True)  # noqa: E731 - NaN → NULL
     for r in results:
         rows = len(r.pids) * r.n_units
         if rows == 0:
@@ -208,23 +249,23 @@ def register_scores(con: duckdb.DuckDBPyConnection, results: list[GrainScores], 
         contrib = np.full((rows, n_all), np.nan)
         norm[:, cols] = r.normalised
         contrib[:, cols] = r.contributions
-        pct, spct = extras[r.grain][1], extras[r.grain][2]
+        values, pct, spct = extras[r.grain]
+        base = (pid.astype(np.int64) * r.n_units + uid) * n_all
         norm_parts.append(pa.table({
-            "pid": np.repeat(pid, n_all), "uid": np.repeat(uid, n_all),
-            "ind": np.tile(np.arange(n_all, dtype=np.int32), rows),
-            "normalised": pa.array(norm.ravel(), from_pandas=True),
-            "contribution": pa.array(contrib.ravel(), from_pandas=True),
-            "percentile": pa.array(pct.ravel(), from_pandas=True),
-            "sector_percentile": pa.array(spct.ravel(), from_pandas=True),
+            "k": (base[:, None] + np.arange(n_all)[None, :]).ravel(),
+            "normalised": f(norm), "contribution": f(contrib), "percentile": f(pct), "sector_percentile": f(spct),
         }))
         m = len(r.levels)
-        gcodes = np.vectorize(lambda g: grade_code.get(g, -1), otypes=[np.int8])(r.grades) if r.grades.size else \
-            np.zeros(r.grades.shape, np.int8)
+        gcodes = np.full(r.grades.shape, -1, dtype=np.int8)
+        for g, k in grade_code.items():
+            gcodes[r.grades == g] = k
+        rt = ranks_and_trends(r.scores, len(r.pids), r.n_units, sectors, r.grain, trends)
         score_parts.append(pa.table({
             "pid": np.repeat(pid, m), "uid": np.repeat(uid, m),
             "level_code": np.tile(np.array([level_code[lv] for lv in r.levels], dtype=np.int8), rows),
-            "score": pa.array(r.scores.ravel(), from_pandas=True),
-            "grade_code": pa.array(gcodes.ravel(), mask=(gcodes.ravel() < 0)),
+            "score": f(r.scores), "grade_code": pa.array(gcodes.ravel(), mask=(gcodes.ravel() < 0)),
+            "rank": f(rt["rank"]), "sector_rank": f(rt["sector_rank"]), "change_prev": f(rt["change_prev"]),
+            "change_yoy": f(rt["change_yoy"]), "rising": rt["rising"].ravel(),
         }))
         # drivers: excess over the period mean of each indicator's contribution, top n per unit-period
         c3 = r.contributions.reshape(len(r.pids), r.n_units, -1)
@@ -236,24 +277,17 @@ def register_scores(con: duckdb.DuckDBPyConnection, results: list[GrainScores], 
         top = np.argsort(-excess, axis=1, kind="stable")[:, :n]
         top_ex = np.take_along_axis(excess, top, axis=1)
         ok = top_ex > 0
-        rr = np.nonzero(ok)[0]
+        rr, pos = np.nonzero(ok)
+        ind = cols[top[ok]]
         drv_parts.append(pa.table({
-            "pid": pid[rr], "uid": uid[rr], "ind": cols[top[ok]].astype(np.int32),
-            "pos": (np.nonzero(ok)[1] + 1).astype(np.int32), "excess": top_ex[ok],
+            "pid": pid[rr], "uid": uid[rr], "ind": ind.astype(np.int32), "pos": (pos + 1).astype(np.int32),
+            "excess": top_ex[ok], "value": f(values[rr, ind]), "contribution": f(contrib[rr, ind]),
+            "percentile": f(pct[rr, ind]),
         }))
-    empty_norm = pa.table({"pid": pa.array([], pa.int32()), "uid": pa.array([], pa.int32()),
-                           "ind": pa.array([], pa.int32()), "normalised": pa.array([], pa.float64()),
-                           "contribution": pa.array([], pa.float64()), "percentile": pa.array([], pa.float64()),
-                           "sector_percentile": pa.array([], pa.float64())})
-    empty_score = pa.table({"pid": pa.array([], pa.int32()), "uid": pa.array([], pa.int32()),
-                            "level_code": pa.array([], pa.int8()), "score": pa.array([], pa.float64()),
-                            "grade_code": pa.array([], pa.int8())})
-    empty_drv = pa.table({"pid": pa.array([], pa.int32()), "uid": pa.array([], pa.int32()),
-                          "ind": pa.array([], pa.int32()), "pos": pa.array([], pa.int32()),
-                          "excess": pa.array([], pa.float64())})
-    tables = {"norm_long": pa.concat_tables(norm_parts) if norm_parts else empty_norm,
-              "score_long": pa.concat_tables(score_parts) if score_parts else empty_score,
-              "driver_long": pa.concat_tables(drv_parts) if drv_parts else empty_drv}
+    if not norm_parts:
+        raise ValueError("no periods to score")  # check_data guarantees at least one dated row
+    tables = {"norm_long": pa.concat_tables(norm_parts), "score_long": pa.concat_tables(score_parts),
+              "driver_long": pa.concat_tables(drv_parts)}
     for name, tbl in tables.items():
         con.register(f"{name}_arrow", tbl)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")

@@ -1,7 +1,7 @@
 -- Assemble the build's results as temp tables res_* shaped like the tables of results.sql (without
 -- build_id). Inputs: periods, unit_dim, ind_dim, ind_levels, ivals, thresholds, flags, percentiles (values.sql),
--- norm_long and score_long (the index engine's output), mc_ranks (Monte Carlo rank intervals),
--- warn_grains(grain). Tokens $rising_delta and $rising_delta_yoy are numbers from the settings.
+-- norm_long and score_long (the index engine's output, see scoring.register_scores), mc_ranks (Monte Carlo
+-- rank intervals), warn_grains(grain). Tokens: $n_units and $n_ind, the sizes behind norm_long's key k.
 
 -- The two largest results are views: the build's INSERT streams them instead of materialising a copy.
 CREATE OR REPLACE TEMP VIEW res_indicator_values AS
@@ -12,43 +12,29 @@ FROM ivals AS v
 JOIN periods AS p USING (pid)
 JOIN unit_dim AS u USING (uid)
 JOIN ind_dim AS d USING (ind)
-LEFT JOIN norm_long AS n ON n.pid = v.pid AND n.uid = v.uid AND n.ind = v.ind
+LEFT JOIN norm_long AS n ON n.k = (v.pid::BIGINT * $n_units + v.uid) * $n_ind + v.ind
 LEFT JOIN thresholds AS t ON t.pid = v.pid AND t.ind = v.ind AND t.level = 1
 LEFT JOIN flags AS f ON f.pid = v.pid AND f.uid = v.uid AND f.ind = v.ind;
 
+-- Ranks, sector ranks, 环比/同比 and the rising flag were computed in numpy (scoring.ranks_and_trends).
 CREATE OR REPLACE TEMP TABLE res_unit_scores AS
-WITH s AS (
-    SELECT s.pid, s.uid, l.level, s.score, g.grade, p.grain, p.period, p.seq, p.yoy_seq, u.unit_name, u.sector
-    FROM score_long AS s JOIN periods AS p USING (pid) JOIN unit_dim AS u USING (uid)
-    JOIN level_dim AS l ON l.code = s.level_code LEFT JOIN grade_dim AS g ON g.code = s.grade_code
-), r AS (
-    SELECT *,
-           CASE WHEN score IS NOT NULL THEN rank() OVER (PARTITION BY pid, level ORDER BY score DESC NULLS LAST) END
-               AS rank,
-           CASE WHEN score IS NOT NULL
-                THEN rank() OVER (PARTITION BY pid, level, sector ORDER BY score DESC NULLS LAST) END AS sector_rank
-    FROM s
-), t AS (
-    SELECT r.*, r.score - prev.score AS change_prev, r.score - yoy.score AS change_yoy,
-           prev.score - prev2.score AS change_before
-    FROM r
-    LEFT JOIN s AS prev ON prev.uid = r.uid AND prev.level = r.level AND prev.grain = r.grain AND prev.seq = r.seq - 1
-    LEFT JOIN s AS prev2 ON prev2.uid = r.uid AND prev2.level = r.level AND prev2.grain = r.grain
-                        AND prev2.seq = r.seq - 2
-    LEFT JOIN s AS yoy ON yoy.uid = r.uid AND yoy.level = r.level AND yoy.grain = r.grain AND yoy.seq = r.yoy_seq
-)
-SELECT t.grain, t.period, t.unit_name, t.level, t.score, t.rank::INTEGER AS rank, m.rank_p05, m.rank_p95, t.grade,
-       t.sector_rank::INTEGER AS sector_rank, t.change_prev, t.change_yoy,
-       coalesce((t.change_prev >= $rising_delta AND t.change_before > 0) OR t.change_yoy >= $rising_delta_yoy, false)
-           AS rising,
-       t.pid, t.uid
-FROM t LEFT JOIN mc_ranks AS m ON m.pid = t.pid AND m.uid = t.uid AND t.level = 'index';
+SELECT p.grain, p.period, u.unit_name, l.level, s.score, s.rank::INTEGER AS rank, m.rank_p05, m.rank_p95, g.grade,
+       s.sector_rank::INTEGER AS sector_rank, s.change_prev, s.change_yoy, s.rising, s.pid, s.uid
+FROM score_long AS s
+JOIN periods AS p USING (pid)
+JOIN unit_dim AS u USING (uid)
+JOIN level_dim AS l ON l.code = s.level_code
+LEFT JOIN grade_dim AS g ON g.code = s.grade_code
+LEFT JOIN mc_ranks AS m ON m.pid = s.pid AND m.uid = s.uid AND l.level = 'index';
 
 CREATE OR REPLACE TEMP VIEW res_contributions AS
+WITH n AS (
+    SELECT (k // $n_ind // $n_units)::INTEGER AS pid, (k // $n_ind % $n_units)::INTEGER AS uid,
+           (k % $n_ind)::INTEGER AS ind, contribution
+    FROM norm_long WHERE contribution IS NOT NULL
+)
 SELECT p.grain, p.period, u.unit_name, d.indicator_id, d.dimension, n.contribution, n.pid, n.uid, n.ind
-FROM norm_long AS n
-JOIN periods AS p USING (pid) JOIN unit_dim AS u USING (uid) JOIN ind_dim AS d USING (ind)
-WHERE n.contribution IS NOT NULL;
+FROM n JOIN periods AS p USING (pid) JOIN unit_dim AS u USING (uid) JOIN ind_dim AS d USING (ind);
 
 -- How a value is shown in Chinese text: shares as percentages, the rest with their unit.
 CREATE OR REPLACE TEMP MACRO show_value(v, unit) AS

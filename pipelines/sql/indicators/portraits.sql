@@ -7,16 +7,15 @@
 CREATE OR REPLACE TEMP TABLE portrait_drivers AS
 SELECT d.pid, d.uid,
        list(struct_pack(indicator_id := i.indicator_id, name_zh := t.name_zh, dimension := i.dimension,
-                        value := v.value, shown := show_value(v.value, t.unit), status := v.status,
-                        percentile := round(n.percentile, 1), contribution := round(n.contribution, 3),
+                        value := d.value, shown := show_value(d.value, t.unit),
+                        status := CASE WHEN d.value IS NULL THEN 'imputed' ELSE 'ok' END,
+                        percentile := round(d.percentile, 1), contribution := round(d.contribution, 3),
                         excess := round(d.excess, 3), flagged := f.level IS NOT NULL)
             ORDER BY d.pos) AS drivers
 FROM driver_long AS d
 JOIN periods AS p ON p.pid = d.pid AND p.grain IN (SELECT grain FROM portrait_grains)
 JOIN ind_dim AS i USING (ind)
 JOIN ind_text AS t USING (ind)
-JOIN ivals AS v ON v.pid = d.pid AND v.uid = d.uid AND v.ind = d.ind
-JOIN norm_long AS n ON n.pid = d.pid AND n.uid = d.uid AND n.ind = d.ind
 LEFT JOIN flags AS f ON f.pid = d.pid AND f.uid = d.uid AND f.ind = d.ind
 GROUP BY d.pid, d.uid;
 
