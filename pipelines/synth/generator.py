@@ -359,5 +359,13 @@ def _describe(story_list, units, pool, pet, inq, cs, months, truth) -> None:
         if st["type"] == "leader_multichannel":
             rows = pet[pet["story"] == st["id"]]
             entry["channels"] = sorted(set(rows["channel"]))
+        if st["type"] in ("deteriorating", "decoy"):
+            # quarterly petitions and substantiated ones, as written (bad rows included)
+            mine = pet[pet["unit_idx"] == u]
+            q = pd.PeriodIndex(pd.DatetimeIndex(mine["received_date"]), freq="Q").astype(str)
+            sub = mine["outcome"].isin(["属实", "部分属实"]).to_numpy()
+            by_q = pd.DataFrame({"q": q, "sub": sub}).groupby("q")["sub"].agg(["size", "sum"])
+            entry["petitions_by_quarter"] = {k: int(v) for k, v in by_q["size"].items()}
+            entry["substantiated_by_quarter"] = {k: int(v) for k, v in by_q["sum"].items()}
         truth["stories"].append(entry)
         (truth["decoy_units"] if st["type"] == "decoy" else truth["risky_units"]).append(entry["unit_name"])

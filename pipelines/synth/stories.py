@@ -66,11 +66,13 @@ def adjust_rates(stories: list[dict], units: pd.DataFrame, rates: np.ndarray, su
     for st in stories:
         u, a, b = st["unit_idx"], st["start_m"], st["end_m"]
         if st["type"] == "deteriorating":
+            # a floor on the base rate, so that the rise is clear even in a small town
+            rates[u, :] = np.maximum(rates[u, :], 0.6)
             ramp = np.linspace(1.5, 5.0, b - a + 1)
             rates[u, a:b + 1] *= ramp
-            subst[u, a:b + 1] *= np.linspace(1.3, 2.3, b - a + 1)
+            subst[u, a:b + 1] *= np.linspace(1.6, 2.5, b - a + 1)
             rates[u, :a] *= 0.75
-            subst[u, :a] *= 0.7
+            subst[u, :a] *= 0.6
         elif st["type"] == "decoy":
             units.loc[u, "latent"] = 0.8
             rates[u, :] *= 3.5
