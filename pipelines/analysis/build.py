@@ -183,33 +183,38 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
         con.register("cat_df", cat_rows)
         con.register("sens_df", sens)
         con.register("coh_df", coh)
+        def timed(table: str, sql: str) -> None:
+            start = time.perf_counter()
+            con.execute(sql)
+            timings[f"write:{table}"] = round(time.perf_counter() - start, 3)
+
         with warehouse.transaction(con):
             for table in RESULT_TABLES:
                 con.execute(f"DELETE FROM {table}")
             b = f"'{build_id}'"
             con.execute(f"INSERT INTO indicator_catalogue BY NAME SELECT {b} AS build_id, * FROM cat_df")
-            con.execute(f"""INSERT INTO indicator_values BY NAME
+            timed("indicator_values", f"""INSERT INTO indicator_values BY NAME
                 SELECT {b} AS build_id, grain, period, unit_name, indicator_id, numerator, denominator, value,
                        sample, status, normalised, percentile, sector_percentile, threshold, flagged, index_value,
                        below_min_sample
                 FROM res_indicator_values""")
-            con.execute(f"""INSERT INTO unit_scores BY NAME
+            timed("unit_scores", f"""INSERT INTO unit_scores BY NAME
                 SELECT {b} AS build_id, grain, period, unit_name, level, score, rank, rank_p05, rank_p95, grade,
                        sector_rank, change_prev, change_yoy, rising
                 FROM res_unit_scores""")
-            con.execute(f"""INSERT INTO contributions BY NAME
+            timed("contributions", f"""INSERT INTO contributions BY NAME
                 SELECT {b} AS build_id, grain, period, unit_name, indicator_id, dimension, contribution
                 FROM res_contributions""")
-            con.execute(f"""INSERT INTO warnings BY NAME
+            timed("warnings", f"""INSERT INTO warnings BY NAME
                 SELECT {b} AS build_id, warning_id, grain, period, unit_name, indicator_id, grade, value, threshold,
                        rule, message, status
                 FROM res_warnings""")
-            con.execute(f"""INSERT INTO warning_evidence BY NAME
+            timed("warning_evidence", f"""INSERT INTO warning_evidence BY NAME
                 SELECT {b} AS build_id, warning_id, source_table, record_key, record_date, summary FROM res_evidence""")
             con.execute(f"""INSERT INTO sensitivity BY NAME
                 SELECT {b} AS build_id, grain, period, factor, variance_share, detail::JSON AS detail FROM sens_df""")
             con.execute(f"INSERT INTO coherence BY NAME SELECT {b} AS build_id, * FROM coh_df")
-            con.execute(f"""INSERT INTO portraits BY NAME
+            timed("portraits", f"""INSERT INTO portraits BY NAME
                 SELECT {b} AS build_id, grain, period, unit_name, summary, drivers, peers, themes FROM res_portraits""")
             con.execute("INSERT INTO build_runs VALUES (?, ?, ?, ?, ?, 'complete', ?)",
                         [build_id, built_at, cat.version, cat.sha256,
