@@ -124,7 +124,7 @@ def generate(scale: str, seed: int, out: Path, *, start: str = "2022-01", end: s
     counters = {"petitions": {}, "inquiries": {}, "cases": {}}
     for c0 in range(0, n_blocks, CHUNK_BLOCKS):
         blocks = [roster.Block(i, prefixes[i]) for i in range(c0, min(n_blocks, c0 + CHUNK_BLOCKS))]
-        chunk = _chunk(blocks, seed, months, years, as_of, start_day, counters, truth, first=c0 == 0)
+        chunk = _chunk(blocks, seed, months, years, as_of, start_day, counters, truth)
         ctx = chunk["ctx"]
         for kind, date_col in (("petitions", "received_date"), ("inspection_findings", "feedback_date"),
                                ("audit_findings", "report_date"), ("cases", "closed_date"),
@@ -187,8 +187,10 @@ def _numbering(dates: np.ndarray, prefix: str, counters: dict, width: int) -> np
     return out
 
 
-def _chunk(blocks, seed, months, years, as_of, start_day, counters, truth, first: bool) -> dict:
-    rng = stream(seed, "chunk", blocks[0].index)
+def _chunk(blocks, seed, months, years, as_of, start_day, counters, truth) -> dict:
+    def rng_for(part: str) -> np.random.Generator:  # one stream per ledger: changing one leaves the others as they were
+        return stream(seed, "chunk", blocks[0].index, part)
+
     units = pd.concat([roster.build_block(b, stream(seed, "roster", b.index)) for b in blocks], ignore_index=True)
     taken: list[np.ndarray] = []
     pool = people.build_pool(units, stream(seed, "pool", blocks[0].index), taken)
@@ -198,54 +200,61 @@ def _chunk(blocks, seed, months, years, as_of, start_day, counters, truth, first
             rows = np.flatnonzero(units["block"].to_numpy() == b.index)
             tag = "" if len(blocks) == 1 and b.index == 0 else f"C{b.index:03d}-"
             story_list += stories.plan(units, pool, rows, months, stream(seed, "stories", b.index), tag)
-    rates = petitions.monthly_rates(units, len(months), float(rng.uniform(2.4, 3.4)))
+    r = rng_for("petitions")
+    rates = petitions.monthly_rates(units, len(months), float(r.uniform(2.4, 3.4)))
     subst = np.ones_like(rates)
     stories.adjust_rates(story_list, units, rates, subst)
-    pet = petitions.build(units, pool, months, rates, subst, as_of, rng)
-    pet = stories.petitions(story_list, pet, units, pool, months, as_of, rng)
-    pet = petitions.finish(pet, pool, rng, taken)
+    pet = petitions.build(units, pool, months, rates, subst, as_of, r)
+    pet = stories.petitions(story_list, pet, units, pool, months, as_of, r)
+    pet = petitions.finish(pet, pool, r, taken)
     width = 4 if len(units) < 200 else 6
     pet["petition_no"] = _numbering(pet["received_date"].to_numpy(), "XF", counters["petitions"], width)
     stories.after_petitions(story_list, pet)
     unit_names = units["unit_name"].to_numpy()
     pet["_kind"] = units["kind"].to_numpy()[pet["unit_idx"].to_numpy()]
     pet["content"] = texts.petition_contents(pet, unit_names[pet["unit_idx"].to_numpy()],
-                                             units["sector"].to_numpy()[pet["unit_idx"].to_numpy()], pool, rng)
+                                             units["sector"].to_numpy()[pet["unit_idx"].to_numpy()], pool, r)
 
-    inq = ledgers.inquiries(pet, units, pool, years, as_of, rng)
+    r = rng_for("inquiries")
+    inq = ledgers.inquiries(pet, units, pool, years, as_of, r)
     inq = inq.sort_values(["start_date", "unit_idx"], kind="stable").reset_index(drop=True)
     inq["inquiry_no"] = _numbering(inq["start_date"].to_numpy(), "HX", counters["inquiries"], width - 1)
     stories.inquiries(story_list, inq)
 
-    cs = ledgers.cases(pet, units, pool, years, as_of, rng)
-    cs = stories.case_forms(story_list, cs, pool, months, as_of, rng)
-    ledgers.finalise_cases(cs, pool, as_of, rng)
+    r = rng_for("cases")
+    cs = ledgers.cases(pet, units, pool, years, as_of, r)
+    cs = stories.case_forms(story_list, cs, pool, months, as_of, r)
+    ledgers.finalise_cases(cs, pool, as_of, r)
     cs = cs[(cs["closed_date"] <= as_of) & (cs["closed_date"] >= start_day)]
     cs = cs.sort_values(["closed_date", "unit_idx"], kind="stable").reset_index(drop=True)
     cs["case_no"] = _numbering(cs["closed_date"].to_numpy(), "AJ", counters["cases"], width - 1)
     stories.after_cases(story_list, cs)
 
+    r = rng_for("inspection")
     s3 = [s["unit_idx"] for s in story_list if s["type"] == "rectification_overdue"]
-    ins = ledgers.inspection(units, years, as_of, rng, first_round=s3)
-    stories.inspection(story_list, ins, as_of, rng)
-    ins["finding"] = texts.inspection_texts(ins, rng)
+    ins = ledgers.inspection(units, years, as_of, r, first_round=s3)
+    stories.inspection(story_list, ins, as_of, r)
+    ins["finding"] = texts.inspection_texts(ins, r)
 
-    aud = ledgers.audit(units, years, as_of, rng)
-    aud = stories.audit(story_list, aud, units, years, as_of, rng)
-    aud["finding"] = texts.audit_texts(aud, rng)
+    r = rng_for("audit")
+    aud = ledgers.audit(units, years, as_of, r)
+    aud = stories.audit(story_list, aud, units, years, as_of, r)
+    aud["finding"] = texts.audit_texts(aud, r)
 
-    dec = ledgers.decisions(units, years, start_day, as_of, rng)
-    stories.decisions(story_list, dec, months, rng)
-    dec["item"] = texts.decision_items(dec, units["sector"].to_numpy()[dec["unit_idx"].to_numpy()], rng)
+    r = rng_for("decisions")
+    dec = ledgers.decisions(units, years, start_day, as_of, r)
+    stories.decisions(story_list, dec, months, r)
+    dec["item"] = texts.decision_items(dec, units["sector"].to_numpy()[dec["unit_idx"].to_numpy()], r)
     dec = dec.sort_values(["decision_date", "unit_idx"], kind="stable")
     dec = dec.drop_duplicates(["unit_idx", "item", "decision_date"]).reset_index(drop=True)
 
-    chk = ledgers.checks(units, years, as_of, rng)
-    stories.checks(story_list, chk, rng)
+    r = rng_for("checks")
+    chk = ledgers.checks(units, years, as_of, r)
+    stories.checks(story_list, chk, r)
     rows = chk["story"].to_numpy() != ""
     if rows.any():
         sub = chk[rows].copy()
-        ledgers.score_and_grade(sub, rng)
+        ledgers.score_and_grade(sub, r)
         chk.loc[rows, ["score", "grade"]] = sub[["score", "grade"]].to_numpy()
 
     # ---- canonical frames with dictionary column names

@@ -13,11 +13,3 @@ def stream(seed: int, *keys: object) -> np.random.Generator:
     words = [int(seed) & 0xFFFFFFFF] + [zlib.crc32(str(k).encode("utf-8")) for k in keys]
     return np.random.default_rng(words)
 
-
-def pick(rng: np.random.Generator, pool, size: int, p=None) -> np.ndarray:
-    """Draw `size` items from a pool (list of strings) as an object array, optionally weighted."""
-    arr = np.asarray(pool, dtype=object)
-    if p is not None:
-        w = np.asarray(p, dtype=float)
-        p = w / w.sum()
-    return arr[rng.choice(len(arr), size=size, p=p)]

@@ -200,12 +200,14 @@ def _fmt_numbers(v: np.ndarray, decimals: int, thousands: bool) -> np.ndarray:
 
 
 def _fullwidth(cells: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Full-width digits and separators in a share of the string cells (numbers stay numbers)."""
     if share <= 0:
         return cells
     pick = np.flatnonzero(rng.random(len(cells)) < share)
-    for i in pick:  # a few per cent of cells
-        if isinstance(cells[i], str):
-            cells[i] = cells[i].translate(FULLWIDTH)
+    sub = pd.Series(cells[pick], dtype=object)
+    is_str = sub.map(type).to_numpy() == str  # a few per cent of one column
+    idx = pick[is_str]
+    cells[idx] = sub[is_str].str.translate(FULLWIDTH).to_numpy(dtype=object)
     return cells
 
 
