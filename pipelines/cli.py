@@ -14,35 +14,45 @@ import click
 from pipelines import __version__
 from pipelines.errors import UserError
 
-COMMAND_MODULES = (
-    "pipelines.ingest.commands",
-    "pipelines.synth.commands",
-    "pipelines.index.commands",
-    "pipelines.analysis.commands",
-    "pipelines.access.commands",
-    "pipelines.demo",
-)
+# Command name → the module that defines it. Commands load lazily: `zhengtai ingest` must not pay for
+# importing scipy, pandas or streamlit that other commands need.
+COMMANDS = {
+    "init": "pipelines.ingest.commands",
+    "ingest": "pipelines.ingest.commands",
+    "dictionary": "pipelines.ingest.commands",
+    "generate": "pipelines.synth.commands",
+    "index": "pipelines.index.commands",
+    "build": "pipelines.analysis.commands",
+    "scores": "pipelines.analysis.commands",
+    "explain": "pipelines.analysis.commands",
+    "evaluate": "pipelines.analysis.commands",
+    "users": "pipelines.access.commands",
+    "serve": "pipelines.access.commands",
+    "demo": "pipelines.demo",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module_name = COMMANDS.get(name)
+        if module_name is None:
+            return None
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+                return None  # a part not installed in this checkout
+            raise
+        return next((c for c in getattr(module, "COMMANDS", ()) if c.name == name), None)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="zhengtai")
 def cli() -> None:
     """zhengtai (政态): ledgers in, political-ecology risk picture out."""
-
-
-def _register() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):  # a part not built yet; other import errors are bugs
-                continue
-            raise
-        for command in getattr(module, "COMMANDS", ()):
-            cli.add_command(command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> int:
