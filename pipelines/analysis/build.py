@@ -161,9 +161,13 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
         limit = int(settings["warnings"]["evidence_limit"])
         ev_parts = [evidence_query(cat, ind, ev, limit) for ind in cat.indicators if ind.threshold
                     for ev in ind.evidence]
-        con.execute("CREATE OR REPLACE TEMP TABLE res_evidence AS\n" + "\nUNION ALL\n".join(ev_parts)
-                    if ev_parts else "CREATE OR REPLACE TEMP TABLE res_evidence (warning_id VARCHAR, "
-                    "source_table VARCHAR, record_key VARCHAR, record_date DATE, summary VARCHAR)")
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE res_evidence AS\n" + "\nUNION ALL\n".join(ev_parts)
+                        if ev_parts else "CREATE OR REPLACE TEMP TABLE res_evidence (warning_id VARCHAR, "
+                        "source_table VARCHAR, record_key VARCHAR, record_date DATE, summary VARCHAR)")
+        except duckdb.Error:
+            catalogue_mod.validate_sql(cat, con)  # names the indicator whose evidence query is broken
+            raise
         t = lap("evidence", t)
         por = settings["portraits"]
         con.execute("CREATE OR REPLACE TEMP TABLE portrait_grains (grain VARCHAR)")
@@ -220,8 +224,8 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
                         [build_id, built_at, cat.version, cat.sha256,
                          json.dumps(record, ensure_ascii=False, default=str), round(time.perf_counter() - t0, 3)])
         t = lap("write", t)
-        n_warn = con.execute("SELECT count(*) FROM warnings").fetchone()[0]
-        n_units = con.execute("SELECT count(*) FROM unit_dim").fetchone()[0]
+        n_warn = con.execute("SELECT count(*) FROM warnings").fetchall()[0][0]
+        n_units = con.execute("SELECT count(*) FROM unit_dim").fetchall()[0][0]
         periods = dict(con.execute("SELECT grain, count(*) FROM periods GROUP BY grain").fetchall())
     finally:
         con.close()

@@ -19,9 +19,9 @@ from pipelines.errors import UserError
 def _default_periods(con) -> list[str]:
     out = []
     for grain in ("year", "rolling12"):
-        row = con.execute("SELECT max(period) FROM unit_scores WHERE grain = ?", [grain]).fetchone()
-        if row and row[0]:
-            out.append(row[0])
+        rows = con.execute("SELECT max(period) FROM unit_scores WHERE grain = ?", [grain]).fetchall()
+        if rows and rows[0][0]:
+            out.append(rows[0][0])
     return out
 
 

@@ -27,9 +27,9 @@ def prepare_calendar(con: duckdb.DuckDBPyConnection, grains) -> None:
 
 def check_data(con: duckdb.DuckDBPyConnection) -> None:
     """A build needs units and at least one dated ledger row."""
-    if con.execute("SELECT count(*) FROM units").fetchone()[0] == 0:
+    if con.execute("SELECT count(*) FROM units").fetchall()[0][0] == 0:
         raise UserError("the warehouse has no units: ingest the unit roster (单位名册) first")
-    if con.execute("SELECT lo FROM data_span").fetchone()[0] is None:
+    if con.execute("SELECT lo FROM data_span").fetchall()[0][0] is None:
         raise UserError("the warehouse has no ledger rows with dates: ingest petitions, cases or other ledgers first")
 
 
@@ -78,7 +78,11 @@ def compute_all(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: dict) 
 
     prepare_calendar(con, settings["grains"])
     check_data(con)
-    validate_sql(cat, con)
     create_dims(con, cat)
-    compute_raw(con, cat)
+    try:
+        compute_raw(con, cat)
+    except duckdb.Error:
+        # Binding every query up front costs about a second per build; do it only to name the culprit.
+        validate_sql(cat, con)
+        raise
     compute_values(con, settings["missing"]["impute"])

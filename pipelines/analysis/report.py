@@ -36,7 +36,7 @@ def normalise_period(period: str) -> str:
 def open_build(db: str | Path):
     con = warehouse.connect(db, read_only=True)
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if "unit_scores" not in tables or con.execute("SELECT count(*) FROM unit_scores").fetchone()[0] == 0:
+    if "unit_scores" not in tables or con.execute("SELECT count(*) FROM unit_scores").fetchall()[0][0] == 0:
         con.close()
         raise UserError(f"no build results in {db}: run `zhengtai build --db {db}` first")
     return con
@@ -60,9 +60,9 @@ def resolve_unit(con, unit: str) -> str:
     names = [r[0] for r in con.execute("SELECT unit_name FROM units ORDER BY unit_name").fetchall()]
     if unit in names:
         return unit
-    row = con.execute("SELECT unit_name FROM units WHERE list_contains(aliases, ?) LIMIT 1", [unit]).fetchone()
-    if row:
-        return row[0]
+    rows = con.execute("SELECT unit_name FROM units WHERE list_contains(aliases, ?) LIMIT 1", [unit]).fetchall()
+    if rows:
+        return rows[0][0]
     hits = [n for n in names if unit in n]
     if len(hits) == 1:
         return hits[0]
@@ -121,8 +121,9 @@ def portrait(db: str | Path, unit: str, period: str) -> dict:
     try:
         grain, p = resolve_period(con, period)
         name = resolve_unit(con, unit)
-        row = con.execute("""SELECT summary, drivers, peers, themes FROM portraits
-                             WHERE unit_name = ? AND grain = ? AND period = ?""", [name, grain, p]).fetchone()
+        rows = con.execute("""SELECT summary, drivers, peers, themes FROM portraits
+                             WHERE unit_name = ? AND grain = ? AND period = ?""", [name, grain, p]).fetchall()
+        row = rows[0] if rows else None
         if row is None:
             raise UserError(f"no portrait of {name} for {p}")
         scores = con.execute("""SELECT level, round(score, 1) AS score, rank, grade, rank_p05, rank_p95,

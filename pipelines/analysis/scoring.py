@@ -133,7 +133,7 @@ def load_matrix(con: duckdb.DuckDBPyConnection, cat: Catalogue, grain: str):
     """Periods of a grain, unit count, the rows × scored-indicators matrix of index inputs (after the
     missing policy) and the rows × all-indicators matrix of values that count (status ok)."""
     pids = con.execute("SELECT pid FROM periods WHERE grain = ? ORDER BY seq", [grain]).fetchnumpy()["pid"]
-    n_units = con.execute("SELECT count(*) FROM unit_dim").fetchone()[0]
+    n_units = con.execute("SELECT count(*) FROM unit_dim").fetchall()[0][0]
     scored = {ind.code: j for j, ind in enumerate(cat.scored)}
     x = np.full((len(pids) * n_units, len(scored)), np.nan)
     v = np.full((len(pids) * n_units, len(cat.indicators)), np.nan)
