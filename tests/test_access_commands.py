@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from pipelines.access.commands import streamlit_command
+from pipelines.access.commands import streamlit_args
 from pipelines.access.store import UserStore
 
 
@@ -58,9 +58,9 @@ def test_serve_refuses_without_a_published_snapshot(tmp_path, zt):
 
 
 def test_serve_runs_streamlit_headless_without_telemetry(tmp_path):
-    cmd = streamlit_command(tmp_path / "x.published.duckdb", 8765, "127.0.0.1")
+    cmd = streamlit_args(8765, "127.0.0.1")
     args = dict(zip(cmd[::1], cmd[1::1]))
-    assert cmd[1:4] == ["-m", "streamlit", "run"]
+    assert cmd[0] == "run" and cmd[1].endswith("dashboards/app.py")
     assert args["--server.headless"] == "true"
     assert args["--browser.gatherUsageStats"] == "false"
     assert args["--server.port"] == "8765" and args["--server.address"] == "127.0.0.1"

@@ -112,14 +112,15 @@ def users_list(db, users_path) -> None:
     Console().print(table)
 
 
-def streamlit_command(snapshot: Path, port: int, address: str) -> list[str]:
+def streamlit_args(port: int, address: str) -> list[str]:
+    """`streamlit run` arguments: headless, no usage statistics, no file watching, local address."""
     from pipelines.settings import REPO_DIR
 
     app = REPO_DIR / "dashboards" / "app.py"
     if not app.exists():
         raise UserError(f"dashboard not found at {app}: run zhengtai from a checkout of the repository")
     return [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        "run", str(app),
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
         "--server.port", str(port),
@@ -130,6 +131,16 @@ def streamlit_command(snapshot: Path, port: int, address: str) -> list[str]:
         "--client.toolbarMode", "viewer",
         "--theme.base", "light",
     ]
+
+
+def _prewarm() -> None:
+    """Import what the first page needs before the server listens: scipy (through the index engine),
+    pandas and plotly take seconds to import on a busy 2-core machine, and the first visitor would wait."""
+    import plotly.graph_objects  # noqa: F401
+
+    import pipelines.board.method  # noqa: F401
+    import pipelines.board.overview  # noqa: F401
+    import pipelines.board.portrait  # noqa: F401
 
 
 @click.command("serve")
@@ -150,12 +161,17 @@ def serve(db, port, address, users_path) -> None:
     if not store.list():
         click.echo(f"warning: no users in {users_file}; add one with "
                    f"`zhengtai users add NAME --role admin --all-teams --db {db}`", err=True)
-    env = dict(os.environ, ZHENGTAI_DB=str(Path(db).resolve()), ZHENGTAI_USERS=str(users_file.resolve()),
-               STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    env.pop("ZHENGTAI_SNAPSHOT", None)
-    cmd = streamlit_command(snapshot, port, address)
+    args = streamlit_args(port, address)
+    os.environ.update(ZHENGTAI_DB=str(Path(db).resolve()), ZHENGTAI_USERS=str(users_file.resolve()),
+                      STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    os.environ.pop("ZHENGTAI_SNAPSHOT", None)
+    _prewarm()
     click.echo(f"serving {snapshot} on http://{address}:{port}", err=True)
-    os.execve(sys.executable, cmd, env)  # streamlit takes over this process: signals reach it directly
+    # Streamlit's own command line, in this already warmed-up process (same as `streamlit run ...`).
+    from streamlit.web import cli as streamlit_cli
+
+    sys.argv = ["streamlit", *args]
+    streamlit_cli.main(prog_name="streamlit")
 
 
 COMMANDS = [users, serve]
