@@ -245,3 +245,18 @@ def test_audit_story_amounts_are_large_against_budget(county):
     total = sum(a["amount_yuan"] or 0 for a in fs)
     assert total >= 0.05 * budget
     assert any(a["clue_transferred"] for a in fs)
+
+
+def test_near_miss_unit_spellings_point_clearly_to_one_unit(county):
+    from rapidfuzz import fuzz
+
+    variants = county["truth"]["unit_name_variants"]
+    assert any(v == "县市场监管局" for v in variants)
+    spellings = {}
+    for spelling, unit in county["units"].items():
+        spellings.setdefault(unit, []).append(spelling)
+    for variant, unit in variants.items():
+        assert variant not in spellings[unit]  # not an alias: only a fuzzy matcher finds it
+        own = max(fuzz.ratio(variant, s) for s in spellings[unit])
+        other = max(fuzz.ratio(variant, s) for u, ss in spellings.items() if u != unit for s in ss)
+        assert own >= 80 and own - other >= 8, (variant, unit, own, other)

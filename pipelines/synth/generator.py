@@ -312,8 +312,13 @@ def _chunk(blocks, seed, months, years, as_of, start_day, counters, truth) -> di
     taken_names = set(unit_names) | {a for al in units["aliases"] for a in al}
     alias_map = {n: list(a) for n, a in zip(unit_names, units["aliases"]) if a}
     fuzzy_map = {}
-    for n in unit_names:
-        v = roster.fuzzy_variant(n, taken_names)
+    by_block: dict[int, list[tuple[str, list[str]]]] = {}
+    for n, b, a in zip(unit_names, units["block"].to_numpy(), units["aliases"]):
+        by_block.setdefault(int(b), []).append((n, [n] + list(a)))
+    for n, b in zip(unit_names, units["block"].to_numpy()):
+        # the other units of the same county are the ones a matcher could confuse it with
+        others = [x for m, xs in by_block[int(b)] if m != n for x in xs]
+        v = roster.fuzzy_variant(n, taken_names, others)
         if v:
             fuzzy_map[n] = [v]
             taken_names.add(v)

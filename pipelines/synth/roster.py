@@ -170,11 +170,39 @@ FUZZY_RULES = [
 ]
 
 
-def fuzzy_variant(name: str, taken: set[str]) -> str | None:
-    """A near-miss spelling of the name that is neither the name nor any other unit's name or alias."""
+_ENDINGS = ("有限责任公司", "有限公司", "公司", "委员会", "人民政府", "政府", "局", "委", "办公室")
+
+
+def _core(name: str) -> str:
+    for e in _ENDINGS:
+        if name.endswith(e) and len(name) > len(e) + 1:
+            return name[: -len(e)]
+    return name
+
+
+def _subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
+
+
+def fuzzy_variant(name: str, taken: set[str], others: list[str] = ()) -> str | None:
+    """A near-miss spelling of the name that is neither the name nor any other unit's name or alias, and
+    that no other unit's name or alias resembles as much: edit similarity to the name must beat every
+    other by a clear margin, and no other name's core (without 局/公司/人民政府 …) may be an in-order
+    abbreviation of the variant's, as 县水务 is of 县水务投资 (县水务局 was the water bureau's former name)."""
+    from rapidfuzz import fuzz
+
     for old, new in FUZZY_RULES:
-        if old in name:
-            cand = name.replace(old, new, 1)
-            if cand != name and cand not in taken:
-                return cand
+        if old not in name:
+            continue
+        cand = name.replace(old, new, 1)
+        if cand == name or cand in taken:
+            continue
+        own = fuzz.ratio(cand, name)
+        core = _core(cand)
+        clash = any(fuzz.ratio(cand, o) >= own - 8
+                    or (len(_core(o)) >= 3 and (_subsequence(_core(o), core) or _subsequence(core, _core(o))))
+                    for o in others)
+        if own >= 80 and not clash:
+            return cand
     return None
