@@ -232,7 +232,7 @@ def _read_csv(path: Path, known_header: Callable[[str], bool], peek: bool = Fals
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(skip_rows=skip, column_names=[f"c{i}" for i in range(ncols)], use_threads=False, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=True, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(ncols)}, strings_can_be_null=True, quoted_strings_can_be_null=True),
+            convert_options=pacsv.ConvertOptions(column_types=pa.schema([(f"c{i}", pa.string()) for i in range(ncols)]), strings_can_be_null=True, quoted_strings_can_be_null=True),
         )
     except pa.ArrowInvalid as exc:
         raise UserError(f"{path.name}: not a readable CSV ({str(exc).splitlines()[0]})") from None
