@@ -182,3 +182,47 @@ def render_markdown(data_dir: Path = DATA_DIR) -> str:
             lines += ["", "Checks: " + "; ".join(f"`{ch.sql}` ({ch.message})" for ch in kind.checks)]
         lines.append("")
     return "\n".join(lines)
+
+
+_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\);", re.S)
+_COLUMN = re.compile(r"^\s+(\w+)\s+([A-Z]+(?:\[\])?)[^-\n]*(?:--\s*(.*))?$")
+
+
+def sql_tables(sql: str) -> dict[str, list[tuple[str, str, str]]]:
+    """Tables declared in a schema file: name → [(column, type, trailing comment)]."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for name, body in _TABLE.findall(sql):
+        cols = []
+        for line in body.splitlines():
+            m = _COLUMN.match(line)
+            if m and m.group(1).upper() not in ("PRIMARY", "UNIQUE", "CHECK"):
+                cols.append((m.group(1), m.group(2), (m.group(3) or "").strip()))
+        out[name] = cols
+    return out
+
+
+def render_results_markdown() -> str:
+    """The results and bookkeeping tables, from the comments in pipelines/sql/*.sql."""
+    from pipelines.settings import SQL_DIR
+
+    lines = ["# Results and bookkeeping tables", "",
+             "From the comments in pipelines/sql/schema.sql and results.sql (the build's outputs, stamped with build_id).", ""]
+    common = {
+        "build_id": "the build that produced the row (build_runs)", "grain": "month | quarter | half | year | rolling12",
+        "period": "period key: 2024-03, 2024Q1, 2024H1, 2024, R12-2024-03", "unit_name": "unit (units.unit_name)",
+        "indicator_id": "indicator (data/indicators.yaml)", "level": "'index' or a dimension id", "run_id": "ingest run (ingest_runs)",
+        "kind": "ledger kind (data/dictionary.yaml)", "path": "file as given", "sha256": "SHA-256 of the file's bytes",
+        "sheet": "Excel sheet", "rows_unchanged": "existing keys with identical content", "rows_rejected": "rows sent to rejected_rows",
+        "started_at": "start of the file's run", "finished_at": "end of the file's run", "message": "notes: unrecognised columns, fuzzy matches",
+    }
+    ledger = set(load().kinds)
+    for fname in ("schema.sql", "results.sql"):
+        for table, cols in sql_tables((SQL_DIR / fname).read_text(encoding="utf-8")).items():
+            if table in ledger:
+                continue
+            lines += [f"## `{table}`", "", "| column | type | meaning |", "|---|---|---|"]
+            for c, t, doc in cols:
+                meaning = (doc or common.get(c, "")).replace("|", "\\|")  # a bare | would split the Markdown cell
+                lines.append(f"| `{c}` | {t} | {meaning} |")
+            lines.append("")
+    return "\n".join(lines)

@@ -88,11 +88,11 @@ def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, 
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="default: data/DICTIONARY.md")
 def dictionary_cmd(out: Path | None) -> None:
     """Render the data dictionary and header aliases as Markdown (data/DICTIONARY.md)."""
-    from pipelines.dictionary import render_markdown
+    from pipelines.dictionary import render_markdown, render_results_markdown
     from pipelines.settings import DATA_DIR
 
     target = out or DATA_DIR / "DICTIONARY.md"
-    target.write_text(render_markdown(), encoding="utf-8")
+    target.write_text(render_markdown() + "\n" + render_results_markdown(), encoding="utf-8")
     click.echo(f"wrote {target}")
 
 
