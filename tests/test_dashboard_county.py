@@ -73,3 +73,23 @@ def test_every_grain_and_period_renders_the_overview(monkeypatch, county_db, use
         at.selectbox(key="period").select(periods[-1]).run()  # the oldest period: no previous to compare
         assert not at.exception and not at.error, (grain, periods[-1])
 
+
+
+def test_whatif_baseline_reproduces_every_published_period(county_db):
+    """The what-if re-aggregates with the index engine: at the build's weights it must give back the
+    published score and grade of every unit in every period of every grain."""
+    from pipelines.access.store import Scope
+    from pipelines.board import Board, method
+    from pipelines.warehouse import published_path
+
+    board = Board(published_path(county_db))
+    cat, dims = method.catalogue(board), board.q("dimensions")
+    ind_w, dim_w = method.default_weights(cat, dims)
+    periods = board.q("periods").query("grain != 'month'")  # months add time, not coverage
+    assert len(periods) > 20
+    for grain, period in periods.itertuples(index=False):
+        w = method.whatif(board, Scope(None), grain, period, ind_w, dim_w)
+        assert w.baseline_gap < 1e-9, (grain, period, w.baseline_gap)
+        assert (w.table.base_grade == w.table.published_grade).all(), (grain, period)
+        assert w.changed.empty
+    board.close()
