@@ -48,7 +48,11 @@ else:
 st.subheader("各单位逐月数据覆盖")
 if q.coverage.shape[1]:
     st.caption(f"{len(q.gaps)} 个单位存在无任何台账记录的月份（可能是真实的零，也可能是漏报）。")
-    st.plotly_chart(charts.coverage(q.coverage), key="coverage", config={"displayModeBar": False})
+    shown = q.coverage
+    if len(shown) > 80:  # a province: chart the units with the most empty months, list them all below
+        shown = shown.loc[q.gaps.unit_name.head(80)] if len(q.gaps) else shown.head(80)
+        st.caption(f"图中仅显示空白月份最多的 {len(shown)} 个单位；全部单位见下方数据表。")
+    st.plotly_chart(charts.coverage(shown), key="coverage", config={"displayModeBar": False})
     with st.expander("数据表"):
         st.dataframe(q.coverage, column_config={"unit_name": "单位"})
 else:
