@@ -56,8 +56,8 @@ def county_trend(trend: pd.DataFrame) -> go.Figure:
                              line=dict(color="#1f3b73", width=3)))
     fig.update_layout(barmode="stack", yaxis=dict(title="平均风险分", rangemode="tozero"),
                       yaxis2=dict(title="单位数", overlaying="y", side="right", showgrid=False, rangemode="tozero"),
-                      xaxis=dict(type="category"))
-    return _layout(fig, 320)
+                      xaxis=dict(type="category", tickangle=-45))
+    return _layout(fig, 360).update_layout(margin=dict(l=10, r=10, t=30, b=80), legend=dict(y=-0.4))
 
 
 def radar(peers: pd.DataFrame, labels: dict[str, str], unit: str) -> go.Figure:
