@@ -29,6 +29,7 @@ COMMANDS = {
     "users": "pipelines.access.commands",
     "serve": "pipelines.access.commands",
     "demo": "pipelines.demo",
+    "report": "pipelines.reports.commands",
 }
 
 

@@ -1,0 +1,72 @@
+"""One report from a warehouse to a file: open → gather → compose → render → write atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.errors import UserError
+
+FORMATS = ("docx", "html", "md")
+SUFFIX_FORMAT = {".docx": "docx", ".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+
+
+@dataclass
+class Written:
+    path: Path
+    fmt: str
+    facts: object  # pipelines.reports.facts.Facts
+    document: object  # pipelines.reports.document.Document
+    files: list[Path]  # every file written (the report, and for md its figures)
+
+
+def format_for(out: Path, fmt: str | None) -> str:
+    """The format asked for, else the one the file name implies, else docx."""
+    if fmt:
+        if fmt not in FORMATS:
+            raise UserError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        return fmt
+    return SUFFIX_FORMAT.get(out.suffix.lower(), "docx")
+
+
+def generate(db: str | os.PathLike, period: str, out: str | os.PathLike, *, team: str | None = None,
+             fmt: str | None = None, figures: bool = True, now: dt.datetime | None = None) -> Written:
+    from pipelines.reports import document
+    from pipelines.reports.compose import compose
+    from pipelines.reports.facts import gather
+    from pipelines.reports.source import open_source
+
+    out = Path(out)
+    fmt = format_for(out, fmt)
+    if out.exists() and out.is_dir():
+        raise UserError(f"--out {out} is a directory; give a file name such as {out / ('report.' + fmt)}")
+    if not out.parent.exists():
+        raise UserError(f"folder {out.parent} does not exist; create it or choose another --out")
+    with open_source(db, period, team) as src:
+        facts = gather(src, now)
+    doc = compose(facts, figures=figures)
+    written = []
+    if fmt == "docx":
+        _write(out, document.to_docx(doc))
+    elif fmt == "html":
+        _write(out, document.to_html(doc).encode("utf-8"))
+    else:
+        text, figs = document.to_markdown(doc, lambda i: f"{out.stem}-图{i}.png")
+        for name, data in figs.items():
+            _write(out.with_name(name), data)
+            written.append(out.with_name(name))
+        _write(out, text.encode("utf-8"))
+    return Written(out, fmt, facts, doc, [out, *written])
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write via a temporary file and os.replace: a reader never sees half a report."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
