@@ -122,3 +122,14 @@ def test_default_path_is_beside_the_warehouse_not_the_snapshot(tmp_path):
 def test_missing_store_is_a_user_error_when_not_creating(tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         UserStore(tmp_path / "none.sqlite", create=False)
+
+
+def test_oidc_identity_maps_to_a_registered_account_only(store):
+    """st.login authenticates at the provider; role and teams still come from the local store."""
+    store.add("li@county.gov.cn", "unused-password", "leader", ["第一派驻组"])
+    user = store.user_for_identity("li@county.gov.cn")
+    assert user.role == "leader" and user.teams == ("第一派驻组",)
+    assert store.user_for_identity("stranger@example.org") is None
+    actions = [(e["user"], e["action"], e["detail"]) for e in store.audit_log()]
+    assert actions[:2] == [("stranger@example.org", "login_failed", {"via": "oidc"}),
+                           ("li@county.gov.cn", "login", {"via": "oidc"})]
