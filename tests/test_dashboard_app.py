@@ -177,3 +177,28 @@ def test_method_page_whatif_baseline_changes_nothing(monkeypatch, fixture_db, us
     assert any("definition" in t.columns for t in tables)  # the catalogue
     ranking = next(t for t in tables if "new_rank" in t.columns)
     assert set(ranking.unit_name) == set(TEAM_A_UNITS)
+
+
+def test_a_rebuild_while_the_app_runs_is_picked_up_whole(monkeypatch, tmp_path, users):
+    import duckdb
+
+    from pipelines.warehouse import publish
+    from tests.board_fixture import BUILD, build_fixture
+
+    db = tmp_path / "live.duckdb"
+    build_fixture(db)
+    at = signed_in(monkeypatch, db, users, ADMIN)
+    assert BUILD in at.sidebar.caption[-1].value
+    before = at.metric[1].value
+    con = duckdb.connect(str(db))  # the rebuild writes the warehouse, never the served snapshot
+    con.execute("UPDATE build_runs SET build_id = 'rebuilt', built_at = built_at + INTERVAL 1 DAY")
+    con.execute("UPDATE unit_scores SET build_id = 'rebuilt', score = score / 2")
+    for table in ("indicator_catalogue", "warnings", "warning_evidence", "contributions", "indicator_values"):
+        con.execute(f"UPDATE {table} SET build_id = 'rebuilt'")
+    con.close()
+    at.run()
+    assert BUILD in at.sidebar.caption[-1].value  # not published yet: the app still shows the old build
+    publish(db)
+    at.run()
+    assert "rebuilt" in at.sidebar.caption[-1].value
+    assert float(at.metric[1].value) == pytest.approx(float(before) / 2, abs=0.06)
