@@ -261,3 +261,24 @@ def test_near_miss_unit_spellings_point_clearly_to_one_unit(county):
         own = max(fuzz.ratio(variant, s) for s in spellings[unit])
         other = max(fuzz.ratio(variant, s) for u, ss in spellings.items() if u != unit for s in ss)
         assert own >= 80 and own - other >= 8, (variant, unit, own, other)
+
+
+def test_numbers_in_texts_are_generated_people_and_listed(county):
+    phones = {p["phone"] for p in county["truth"]["people"] if p["phone"]}
+    ids = {p["id_number"] for p in county["truth"]["people"] if p["id_number"]}
+    for p in county["rows"]["petitions"]:
+        text = p["content"] or ""
+        assert set(re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)) <= phones
+        assert set(re.findall(r"(?<!\d)\d{17}[\dX](?!\d)", text)) <= ids
+
+
+def test_cli_prints_a_summary_and_rejects_an_unknown_scale(tmp_path, capsys):
+    from pipelines.cli import main
+
+    assert main(["generate", "--scale", "county", "--seed", "11", "--out", str(tmp_path / "c"),
+                 "--start", "2024-01", "--end", "2024-06"]) == 0
+    out = capsys.readouterr().out
+    assert "单位名册.xlsx" in out and "合计 total" in out
+    assert (tmp_path / "c" / "truth.json").exists()
+    assert main(["generate", "--scale", "planet", "--out", str(tmp_path / "x")]) == 2
+    assert "county, city, province, national" in capsys.readouterr().err

@@ -44,6 +44,8 @@ def _months(start: str, end: str) -> np.ndarray:
         raise UserError(f"start/end must be months like 2022-01, got {start!r}/{end!r}") from exc
     if b < a:
         raise UserError(f"end {end} is before start {start}")
+    if b - a < 2:  # the planted stories need a few months to unfold
+        raise UserError(f"the range {start}..{end} is too short: give at least 3 months")
     return np.arange(a, b + 1)
 
 

@@ -306,7 +306,8 @@ def checks(stories: list[dict], chk: pd.DataFrame, rng: np.random.Generator) -> 
         rows = chk.index[chk["unit_idx"] == u]
         if st["type"] == "deteriorating":
             tail = rows[-3:]
-            chk.loc[tail, "problems"] = [6, 8, 11][-len(tail):]
+            if len(tail):
+                chk.loc[tail, "problems"] = [6, 8, 11][3 - len(tail):]
         elif st["type"] == "rectification_overdue":
             chk.loc[rows, "problems"] = rng.integers(5, 9, len(rows))
         else:
