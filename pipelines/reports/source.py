@@ -128,7 +128,8 @@ class Source:
         self.close()
 
 
-def _attach(db: Path) -> duckdb.DuckDBPyConnection:
+def attach_read_only(db: Path) -> duckdb.DuckDBPyConnection:
+    """The warehouse attached READ_ONLY (as schema `snap`, made current) in a private in-memory DuckDB."""
     con = duckdb.connect(":memory:", config={"threads": 2})
     try:
         con.execute(f"ATTACH '{str(db).replace(chr(39), chr(39) * 2)}' AS snap (READ_ONLY)")
@@ -147,7 +148,7 @@ def open_source(db: str | Path, period: str, team: str | None = None) -> Source:
     db = Path(db)
     if not db.exists():
         raise UserError(f"database {db} does not exist: build it with `zhengtai build --db {db}`")
-    con = _attach(db)
+    con = attach_read_only(db)
     board = None
     try:
         tables = {r[0] for r in con.execute(
@@ -162,6 +163,9 @@ def open_source(db: str | Path, period: str, team: str | None = None) -> Source:
         by_grain = {g: list(f.period) for g, f in available.groupby("grain", sort=False)}
         p = (period or "").strip().upper()
         grain = grain_of(p)
+        if grain is not None and grain not in REPORT_GRAINS:
+            raise UserError(f"period {period!r} is a {grain}: reports cover a quarter, half-year, year or rolling "
+                            f"12 months; valid periods: " + _valid_periods(by_grain))
         if grain not in REPORT_GRAINS or p not in by_grain.get(grain, []):
             raise UserError(f"period {period!r} is not in build {build['build_id']}; valid periods: "
                             + _valid_periods(by_grain))
