@@ -217,3 +217,13 @@ def test_unit_resolution(db, tmp_path, zt, written, expected):
 def test_score_is_symmetric_and_exact_match_is_100(name):
     assert units_mod.score(name, name) == 100
     assert units_mod.score(name, "县教育局") == units_mod.score("县教育局", name)
+
+
+def test_padded_name_is_one_person_and_masked_in_text(db, tmp_path, zt, key_file):
+    """Ledgers pad two-character names (王　伟); the pseudonym and the text masking must not care."""
+    rows = [petition("XF-1", 被反映人="王　伟", 反映内容="反映王伟违规发放津贴"),
+            petition("XF-2", 被反映人="王伟", 反映内容="王 伟再次被反映")]
+    zt("ingest", "--db", db, roster(tmp_path), write_csv(tmp_path / "p.csv", PETITION_HEADER, rows))
+    pid = Pseudonymiser.from_file(key_file).pseudonym("王伟", "person")
+    assert q(db, "SELECT reported_pid, content FROM petitions ORDER BY 1, 2") == [
+        (pid, f"[{pid}]再次被反映"), (pid, f"反映[{pid}]违规发放津贴")]

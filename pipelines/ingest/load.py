@@ -210,11 +210,12 @@ class Ingester:
         for c in kind.columns:
             expr = "unit_resolved" if c.type == "unit" else f"t_{c.name}"
             select.append(f"{expr} AS {ident(c.name)}")
-        content = ", ".join(ident(c.name) for c in kind.columns)
+        # NULL and '' must hash differently, and values must not slide between columns: mark NULLs explicitly.
+        hash_parts = ", ".join(f"coalesce(CAST({ident(c.name)} AS VARCHAR), chr(0))" for c in kind.columns)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE zt_good AS
             SELECT *, {q(str(sheet.path))} AS source_file, {q(sheet.sheet) if sheet.sheet else 'NULL'}::VARCHAR AS source_sheet,
-                   source_row, {run_id} AS run_id, md5(json_array({content})::VARCHAR) AS row_hash, now()::TIMESTAMP AS loaded_at
+                   source_row, {run_id} AS run_id, md5(concat_ws(chr(31), {hash_parts})) AS row_hash, now()::TIMESTAMP AS loaded_at
             FROM (SELECT {', '.join(select)}, _row AS source_row FROM zt_stg
                   WHERE reason0 IS NULL AND _row NOT IN (SELECT _row FROM zt_dups))
         """)

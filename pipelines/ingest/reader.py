@@ -211,7 +211,8 @@ def _read_csv(path: Path, known_header: Callable[[str], bool], peek: bool = Fals
         data, _encoding = decode(path.read_bytes())
     except UserError as exc:
         raise UserError(f"{path.name}: {exc}") from None
-    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     # Lines up to the header are few: parse them with csv to find the header and where data starts.
     head_lines = data[: 1 << 16].decode("utf-8", "ignore").split("\n")[:HEADER_SCAN_ROWS]
     head = [[c or None for c in row] for row in csv.reader(head_lines)]
@@ -227,13 +228,19 @@ def _read_csv(path: Path, known_header: Callable[[str], bool], peek: bool = Fals
         ragged.append((row.number if row.number is not None else -1, row.text))
         return "skip"
 
-    try:
-        table = pacsv.read_csv(
+    def parse(threads: bool) -> pa.Table:
+        return pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(skip_rows=skip, column_names=[f"c{i}" for i in range(ncols)], use_threads=False, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(skip_rows=skip, column_names=[f"c{i}" for i in range(ncols)], use_threads=threads, block_size=1 << 22),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=True, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(column_types=pa.schema([(f"c{i}", pa.string()) for i in range(ncols)]), strings_can_be_null=True, quoted_strings_can_be_null=True),
         )
+
+    try:
+        table = parse(threads=True)
+        if ragged:  # only a single-threaded parse numbers the malformed lines: redo it for those files
+            ragged.clear()
+            table = parse(threads=False)
     except pa.ArrowInvalid as exc:
         raise UserError(f"{path.name}: not a readable CSV ({str(exc).splitlines()[0]})") from None
     rows, blank, ragged = _csv_line_numbers(data, skip, table.num_rows, ragged)

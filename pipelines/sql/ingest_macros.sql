@@ -72,9 +72,11 @@ CREATE OR REPLACE TEMP MACRO zt_mask_numbers(s) AS
             '1[3-9]\d{9}', '[电话]', 'g'),
         '0\d{2,3}-?\d{7,8}', '[电话]', 'g');
 
--- A name from the same row replaced by its pseudonym wherever the text repeats it.
+-- A name from the same row replaced by its pseudonym wherever the text repeats it (a padded 王　伟 in the
+-- name column still masks 王伟 in the text).
 CREATE OR REPLACE TEMP MACRO zt_mask_name(s, name, pid) AS
-    CASE WHEN s IS NULL OR name IS NULL OR length(name) < 2 THEN s ELSE replace(s, name, '[' || pid || ']') END;
+    CASE WHEN s IS NULL OR name IS NULL OR length(regexp_replace(name, '\s', '', 'g')) < 2 THEN s
+         ELSE replace(replace(s, name, '[' || pid || ']'), regexp_replace(name, '\s', '', 'g'), '[' || pid || ']') END;
 
 CREATE OR REPLACE TEMP MACRO zt_id_valid(s) AS regexp_full_match(upper(regexp_replace(s, '\s', '', 'g')), '\d{17}[\dX]|\d{15}');
 CREATE OR REPLACE TEMP MACRO zt_phone_valid(s) AS length(regexp_replace(s, '\D', '', 'g')) BETWEEN 7 AND 13;
