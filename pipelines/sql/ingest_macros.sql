@@ -72,11 +72,17 @@ CREATE OR REPLACE TEMP MACRO zt_mask_numbers(s) AS
             '1[3-9]\d{9}', '[电话]', 'g'),
         '0\d{2,3}-?\d{7,8}', '[电话]', 'g');
 
--- A name from the same row replaced by its pseudonym wherever the text repeats it (a padded 王　伟 in the
--- name column still masks 王伟 in the text).
+-- A name from the same row replaced by its pseudonym wherever the text repeats it, spaced or not
+-- (王　伟 in the name column, 王 伟 in the text). The spaced form needs a regex, built only when the text
+-- has a space and the name's first character: most rows take the plain replace.
+CREATE OR REPLACE TEMP MACRO zt_mask_plain(s, n, pid) AS replace(s, n, '[' || pid || ']');
+CREATE OR REPLACE TEMP MACRO zt_mask_spaced(s, n, pid) AS
+    CASE WHEN contains(s, ' ') AND contains(s, n[1]) AND regexp_full_match(n, '[\p{Han}·]+')
+         THEN regexp_replace(s, array_to_string(string_split(n, ''), ' ?'), '[' || pid || ']', 'g')
+         ELSE s END;
 CREATE OR REPLACE TEMP MACRO zt_mask_name(s, name, pid) AS
     CASE WHEN s IS NULL OR name IS NULL OR length(regexp_replace(name, '\s', '', 'g')) < 2 THEN s
-         ELSE replace(replace(s, name, '[' || pid || ']'), regexp_replace(name, '\s', '', 'g'), '[' || pid || ']') END;
+         ELSE zt_mask_spaced(zt_mask_plain(s, regexp_replace(name, '\s', '', 'g'), pid), regexp_replace(name, '\s', '', 'g'), pid) END;
 
 CREATE OR REPLACE TEMP MACRO zt_id_valid(s) AS regexp_full_match(upper(regexp_replace(s, '\s', '', 'g')), '\d{17}[\dX]|\d{15}');
 CREATE OR REPLACE TEMP MACRO zt_phone_valid(s) AS length(regexp_replace(s, '\D', '', 'g')) BETWEEN 7 AND 13;
