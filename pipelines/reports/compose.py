@@ -99,9 +99,11 @@ def _overview(doc: Document, f: Facts, figs: _Figures) -> None:
             return missing
         return template.format(period=period_zh(period), change=W.change(mean - trend.loc[period, "mean_score"]))
 
+    comparisons = [versus(W.VS_PREV, f.prev, W.NO_PREV)]
+    if f.grain != "year":  # a year's previous period is the same period a year before
+        comparisons.append(versus(W.VS_YOY, f.yoy, W.NO_YOY))
     doc.add(Para(W.OVERVIEW.format(units=f.units, mean=W.num(mean), median=W.num(median),
-                                   vs_prev=versus(W.VS_PREV, f.prev, W.NO_PREV),
-                                   vs_yoy=versus(W.VS_YOY, f.yoy, W.NO_YOY))))
+                                   versus="，".join(comparisons))))
     gc = f.grade_counts.set_index("grade")
     grade_change = ""
     if gc.prev.notna().all():

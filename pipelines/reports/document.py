@@ -171,7 +171,6 @@ BODY_FONT, HEADING_FONT, TABLE_FONT, LATIN_FONT = "仿宋", "黑体", "宋体", 
 
 def to_docx(doc: Document) -> bytes:
     from docx import Document as Docx
-    from docx.enum.section import WD_ORIENT  # noqa: F401  (portrait A4, the default orientation)
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt, RGBColor

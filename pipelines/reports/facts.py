@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -107,7 +107,6 @@ class Facts:
     settings: dict
     ledger: pd.DataFrame  # records dated in the period per ledger
     rejected: int
-    extra: dict = field(default_factory=dict)
 
 
 def gather(src: Source, now: dt.datetime | None = None) -> Facts:

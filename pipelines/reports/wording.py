@@ -38,8 +38,7 @@ SECTIONS = {
 }
 
 # ---- 一、总体情况 ----------------------------------------------------------------------------
-OVERVIEW = ("本期纳入评估的单位{units}个，政治生态风险综合指数平均{mean}分（中位数{median}分），"
-            "{vs_prev}，{vs_yoy}。")
+OVERVIEW = "本期纳入评估的单位{units}个，政治生态风险综合指数平均{mean}分（中位数{median}分），{versus}。"
 GRADES_LINE = "等级分布：红色{红}个、橙色{橙}个、黄色{黄}个、绿色{绿}个{grade_change}。"
 GRADE_CHANGE = "；与上期相比，红色、橙色单位合计{direction}"
 WARNINGS_LINE = ("本期触发预警{total}项（红色{红}项、橙色{橙}项、黄色{黄}项），其中新增{new}项、持续{persist}项，"
@@ -75,7 +74,7 @@ FOCUS_HEAD = "{n}. {unit}（{grade}色，第{rank}名{interval}）"
 FOCUS_INTERVAL = "，区间第{lo}–{hi}名"
 FOCUS_DRIVERS_CAPTION = "主要风险来源"
 FOCUS_DRIVERS = ("指标", "本期数值", "全县百分位", "对指数的贡献", "是否预警")
-FOCUS_WARNINGS = "本期预警{total}项（{grades}）：{items}"
+FOCUS_WARNINGS = "预警明细（{total}项，{grades}）：{items}"
 FOCUS_WARNING_ITEM = "{indicator}（{grade}，{status}）"
 FOCUS_NO_WARNINGS = "本期未触发预警，等级主要由多项指标的综合偏高所致。"
 FOCUS_EVIDENCE = "预警依据的台账记录共{total}条（{parts}）"
