@@ -162,7 +162,7 @@ ALPHA_ITEM = "{name}{alpha}"
 ALPHA_NOTE = ("本指标体系为形成性指标（各指标分别提示不同风险），α偏低属预期；α为负或大于1的维度（{dims}）"
               "说明本期该维度数据稀少或各单位取值相同，其得分应谨慎解读。")
 ALPHA_NOTE_OK = "本指标体系为形成性指标（各指标分别提示不同风险），α偏低属预期，不影响综合指数的使用。"
-DATA_LINE = "本期纳入计算的台账记录：{items}；导入时因格式或内容问题被拒收的行共{rejected}行（见数据质量页），未纳入计算。"
+DATA_LINE = "本期纳入计算的台账记录：{items}；导入时因格式或内容问题被拒收的行全库共{rejected}行（见数据质量页），未纳入计算。"
 DATA_ITEM = "{kind}{records}条"
 BUILD_LINE = "构建编号 {build_id}；指标体系版本 {catalogue_version}（SHA-256 {sha}）；全部方法设置随构建记录保存，可复现。"
 CHART_NO_FONT = "（未找到中文字体，图表从略；安装 fonts-noto-cjk 后重新生成即可显示。）"
