@@ -40,7 +40,9 @@ def create_key(path: Path) -> bool:
 
 def read_key(path: Path) -> bytes:
     try:
-        text = path.read_text().strip()
+        text = path.read_bytes().decode("ascii", "replace").strip()
+    except IsADirectoryError:
+        raise UserError(f"pseudonymisation key {path} is a directory; point --key at the key file") from None
     except FileNotFoundError:
         raise UserError(
             f"pseudonymisation key {path} not found: run `zhengtai init` or point --key / ZHENGTAI_KEY_FILE at the team's key"

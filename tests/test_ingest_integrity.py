@@ -227,3 +227,11 @@ def test_padded_name_is_one_person_and_masked_in_text(db, tmp_path, zt, key_file
     pid = Pseudonymiser.from_file(key_file).pseudonym("王伟", "person")
     assert q(db, "SELECT reported_pid, content FROM petitions ORDER BY 1, 2") == [
         (pid, f"[{pid}]再次被反映"), (pid, f"反映[{pid}]违规发放津贴")]
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe not a key", b"zz" * 32, b"abcd"])
+def test_unusable_key_file_is_one_line(db, tmp_path, zt, content):
+    bad = tmp_path / "bad.key"
+    bad.write_bytes(content)
+    res = zt("ingest", "--db", db, "--key", bad, roster(tmp_path))
+    assert res.code == 2 and "key" in res.err and "Traceback" not in res.err
