@@ -12,41 +12,51 @@ import re
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import LCSseq
 
 DEFAULT_THRESHOLD = 88.0
 MARGIN = 5.0  # the best candidate must beat the runner-up by this much, or it is no match
-
-
-def _is_subsequence(short: str, long: str) -> bool:
-    it = iter(long)
-    return all(ch in it for ch in short)
 
 
 # Institution-type endings that name the same body in different wordings: 卫健委/卫生健康局, 镇政府/镇人民政府.
 _ENDINGS = re.compile(r"(有限责任公司|有限公司|集团公司|公司|委员会|人民政府|政府|局|委|办公室|办)$")
 
 
-def _abbreviates(a: str, b: str) -> bool:
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
-    return bool(short) and len(short) * 2 >= len(long) and _is_subsequence(short, long)
+def _abbreviation(lcs: np.ndarray, la: np.ndarray, lb: np.ndarray) -> np.ndarray:
+    """One name keeps all of the other's characters in order (LCS = the shorter length) and is at least half as long."""
+    short, long = np.minimum(la, lb), np.maximum(la, lb)
+    return (short > 0) & (lcs == short) & (short * 2 >= long)
 
 
-def score(a: str, b: str, **_: object) -> float:
-    """Similarity 0-100 of two normalised unit names.
+def score_matrix(queries: list[str], choices: list[str]) -> np.ndarray:
+    """Similarity 0-100 of every query against every choice (normalised unit names), vectorised.
 
-    Plain edit similarity, raised to 90 when one name keeps the other's characters in order and is at
-    least half as long — that is how Chinese offices abbreviate (县卫健局 ← 县卫生健康局) — also after
-    dropping the institution-type ending (县卫健委 ~ 县卫生健康局). Neighbouring towns (城东镇/城关镇)
-    differ in a character and stay below the threshold.
+    Plain edit similarity, raised to 90 when one name abbreviates the other — that is how Chinese
+    offices shorten names (县卫健局 ← 县卫生健康局) — also after dropping an institution-type ending when
+    both names have one (县卫健委 ~ 县卫生健康局). Neighbouring towns (城东镇/城关镇) differ in a
+    character and stay below the threshold. rapidfuzz's cdist computes the matrices in C.
     """
-    base = fuzz.ratio(a, b)
-    core_a, core_b = _ENDINGS.sub("", a), _ENDINGS.sub("", b)
-    both_institutions = core_a != a and core_b != b  # compare cores only when both names end in a type word
-    if _abbreviates(a, b) or (both_institutions and min(len(core_a), len(core_b)) >= 3 and _abbreviates(core_a, core_b)):
-        return max(base, 90.0)
-    return base
+    if not queries or not choices:
+        return np.zeros((len(queries), len(choices)))
+    ratio = process.cdist(queries, choices, scorer=fuzz.ratio, workers=-1)
+    la = np.array([len(q) for q in queries])[:, None]
+    lb = np.array([len(c) for c in choices])[None, :]
+    abbr = _abbreviation(process.cdist(queries, choices, scorer=LCSseq.similarity, workers=-1), la, lb)
+    core_q = [_ENDINGS.sub("", q) for q in queries]
+    core_c = [_ENDINGS.sub("", c) for c in choices]
+    ca = np.array([len(c) for c in core_q])[:, None]
+    cb = np.array([len(c) for c in core_c])[None, :]
+    both = (ca < la) & (cb < lb) & (np.minimum(ca, cb) >= 3)  # compare cores only when both end in a type word
+    core_abbr = both & _abbreviation(process.cdist(core_q, core_c, scorer=LCSseq.similarity, workers=-1), ca, cb)
+    return np.where(abbr | core_abbr, np.maximum(ratio, 90.0), ratio)
+
+
+def score(a: str, b: str) -> float:
+    """score_matrix for one pair."""
+    return float(score_matrix([a], [b])[0, 0])
 
 
 @dataclass(frozen=True)
@@ -83,19 +93,20 @@ def fuzzy_resolve(con: duckdb.DuckDBPyConnection, unresolved: list[str], thresho
     """Match the distinct unresolved names (normalised) against every alias; returns raw_norm → unit_name table."""
     rows = con.execute("SELECT alias_norm, unit_name FROM unit_aliases").fetchall()
     choices = [r[0] for r in rows]
-    owner = [r[1] for r in rows]
+    owner = np.array([r[1] for r in rows], dtype=object)
+    scores = score_matrix(unresolved, choices)
     out: list[Resolution] = []
-    for name in unresolved:  # distinct names that failed exact lookup: a handful, not rows
-        hits = process.extract(name, choices, scorer=score, limit=8)
+    for i, name in enumerate(unresolved):  # distinct names that failed exact lookup, not rows
+        top = np.argsort(-scores[i])[:12] if len(choices) else []
         best_by_unit: dict[str, float] = {}
-        for _alias, sc, idx in hits:
-            best_by_unit[owner[idx]] = max(best_by_unit.get(owner[idx], 0.0), sc)
+        for idx in top:
+            best_by_unit[owner[idx]] = max(best_by_unit.get(owner[idx], 0.0), float(scores[i, idx]))
         ranked = sorted(best_by_unit.items(), key=lambda kv: -kv[1])
-        top = ranked[0] if ranked else (None, 0.0)
+        first = ranked[0] if ranked else (None, 0.0)
         second = ranked[1][1] if len(ranked) > 1 else 0.0
-        ok = top[0] is not None and top[1] >= threshold and top[1] - second >= MARGIN
+        ok = first[0] is not None and first[1] >= threshold and first[1] - second >= MARGIN
         cands = "、".join(f"{u}（{s:.0f}）" for u, s in ranked[:3]) or "无"
-        out.append(Resolution(name, top[0] if ok else None, float(top[1]), cands))
+        out.append(Resolution(name, first[0] if ok else None, float(first[1]), cands))
     return pa.table({
         "raw_norm": pa.array([r.raw_norm for r in out], pa.string()),
         "unit_name": pa.array([r.unit_name for r in out], pa.string()),
