@@ -1,13 +1,15 @@
 """A real county-scale warehouse for the dashboard tests, made the way a user makes one:
 `zhengtai generate --scale county --seed 7` → `init` → `ingest` → `build` (with a lighter Monte Carlo).
 
-Built once per test session (per xdist worker: the tests that use it share the xdist group
-"dashboard_county", so one worker builds it).
+Built once per test run: under xdist the first worker to take a lock file in the run's shared temp folder
+builds it and the others wait (the xdist group alone does not keep the tests on one worker with pytest 9).
+Its users only read it: user stores and servers' state live in each test's own folders.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -78,6 +80,29 @@ def foreign_names(text: str, own: list[str], others: list[str]) -> list[str]:
     return [u for u in others if u in text]
 
 
+def shared_county(tmp_path_factory, name: str = "dashboard-county", timeout: float = 900) -> Path:
+    """The county warehouse, built by one worker of the run and read by all."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root, ready, failed = shared / name, shared / f"{name}.ready", shared / f"{name}.failed"
+    try:
+        os.close(os.open(shared / f"{name}.lock", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:  # another worker builds it
+        deadline = time.monotonic() + timeout
+        while not ready.exists():
+            if failed.exists() or time.monotonic() > deadline:
+                pytest.fail(f"another worker failed to build the county warehouse ({name})")
+            time.sleep(1)
+        return root / "county.duckdb"
+    try:
+        db = build_county(root)
+    except BaseException:
+        failed.touch()
+        raise
+    ready.touch()
+    return db
+
+
 @pytest.fixture(scope="session")
 def county_db(tmp_path_factory) -> Path:
-    return build_county(tmp_path_factory.mktemp("county"))
+    return shared_county(tmp_path_factory)
