@@ -70,6 +70,8 @@ class Ingester:
         self.batch_id = uuid.uuid4().hex[:12]
         install_macros(con, pseudo)
         check_fingerprint(con, pseudo)
+        # Row order in a ledger table means nothing (source_row keeps the file's order): let inserts run in parallel.
+        con.execute("SET preserve_insertion_order = false")
 
     # ------------------------------------------------------------------ one sheet
     def load_sheet(self, sheet: RawSheet, kind_name: str | None, sha: str, read_seconds: float = 0.0) -> FileResult:

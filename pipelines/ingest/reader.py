@@ -330,4 +330,6 @@ def _finish(path: Path, sheet: str | None, headers: list[str], data: pa.Table, r
         table = table.filter(pc.invert(empty))
     else:
         blank = 0
+    # DuckDB scans an Arrow table one record batch per thread: hand it many batches, not one.
+    table = pa.Table.from_batches(table.to_batches(max_chunksize=1 << 16), schema=table.schema)
     return RawSheet(path=path, sheet=sheet, headers=headers, table=table, blank_rows=blank)
