@@ -70,8 +70,7 @@ def _mask(expr: str, persons: list[Mapping]) -> str:
     """Free text with ID and phone numbers, then every name in the same row, replaced."""
     out = f"zt_mask_numbers({expr})"
     for p in persons:
-        name = f"zt_blank(c{p.index})"
-        out = f"zt_mask_name({out}, {name}, zt_pid_person({name}))"
+        out = f"zt_mask_name({out}, zt_blank(c{p.index}))"
     return out
 
 

@@ -73,16 +73,20 @@ CREATE OR REPLACE TEMP MACRO zt_mask_numbers(s) AS
         '0\d{2,3}-?\d{7,8}', '[电话]', 'g');
 
 -- A name from the same row replaced by its pseudonym wherever the text repeats it, spaced or not
--- (王　伟 in the name column, 王 伟 in the text). The spaced form needs a regex, built only when the text
--- has a space and the name's first character: most rows take the plain replace.
-CREATE OR REPLACE TEMP MACRO zt_mask_plain(s, n, pid) AS replace(s, n, '[' || pid || ']');
-CREATE OR REPLACE TEMP MACRO zt_mask_spaced(s, n, pid) AS
-    CASE WHEN contains(s, ' ') AND contains(s, n[1]) AND regexp_full_match(n, '[\p{Han}·]+')
-         THEN regexp_replace(s, array_to_string(string_split(n, ''), ' ?'), '[' || pid || ']', 'g')
-         ELSE s END;
-CREATE OR REPLACE TEMP MACRO zt_mask_name(s, name, pid) AS
-    CASE WHEN s IS NULL OR name IS NULL OR length(regexp_replace(name, '\s', '', 'g')) < 2 THEN s
-         ELSE zt_mask_spaced(zt_mask_plain(s, regexp_replace(name, '\s', '', 'g'), pid), regexp_replace(name, '\s', '', 'g'), pid) END;
+-- (王　伟 in the name column, 王 伟 in the text). list_transform binds each intermediate once, and the
+-- pseudonym (an HMAC, the costly part; zt_pid_person comes from pipelines/privacy.py) is computed only
+-- for texts that contain the name. The spaced form needs a regex, built only when the text has a space.
+CREATE OR REPLACE TEMP MACRO zt_mask_spaced(t, n) AS
+    list_transform([t], lambda x:
+        CASE WHEN contains(x, ' ') AND contains(x, n[1]) AND regexp_full_match(n, '[\p{Han}·]+')
+                  AND regexp_matches(x, array_to_string(string_split(n, ''), ' ?'))
+             THEN regexp_replace(x, array_to_string(string_split(n, ''), ' ?'), '[' || zt_pid_person(n) || ']', 'g')
+             ELSE x END)[1];
+CREATE OR REPLACE TEMP MACRO zt_mask_name(s, name) AS
+    list_transform([struct_pack(s := s, n := regexp_replace(name, '\s', '', 'g'))], lambda a:
+        CASE WHEN a.s IS NULL OR a.n IS NULL OR length(a.n) < 2 THEN a.s
+             WHEN contains(a.s, a.n) THEN zt_mask_spaced(replace(a.s, a.n, '[' || zt_pid_person(a.n) || ']'), a.n)
+             ELSE zt_mask_spaced(a.s, a.n) END)[1];
 
 CREATE OR REPLACE TEMP MACRO zt_id_valid(s) AS regexp_full_match(upper(regexp_replace(s, '\s', '', 'g')), '\d{17}[\dX]|\d{15}');
 CREATE OR REPLACE TEMP MACRO zt_phone_valid(s) AS length(regexp_replace(s, '\D', '', 'g')) BETWEEN 7 AND 13;
