@@ -9,6 +9,7 @@ unknown column or broken SQL is reported with the indicator's id before any buil
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,8 @@ class Indicator:
     definition: str                 # the catalogue's own text of the definition (for the results table)
     query: str                      # compiled: pid, uid, numerator, denominator, sample for all grains
     evidence: tuple[Evidence, ...]
+    spec: dict | None = None        # structured form: from, date, where, numerator, denominator, base
+    absent: str = "missing"         # sql form: rows the query leaves out are missing | zero
 
 
 @dataclass(frozen=True)
@@ -218,18 +221,60 @@ def _compile_structured(raw: dict) -> str:
 
 
 def _compile_sql(raw: dict) -> str:
-    zero = raw.get("absent", "missing") == "zero"
-    num = "coalesce(s.numerator, 0)" if zero else "s.numerator"
-    den = "coalesce(s.denominator, 1)" if zero else "s.denominator"
-    sample = "coalesce(s.sample, 0)" if zero else "s.sample"
+    """The author's query keyed by the build's integer codes: only the rows it returns (the build fills the
+    rows it leaves out: NULL when `absent: missing`, numerator 0 / denominator 1 / sample 0 when `absent: zero`,
+    which also replace NULLs in the rows it returns)."""
     body = raw["sql"].strip().rstrip(";")
     return (
-        f"SELECT g.pid, g.uid, ({num})::DOUBLE AS numerator, ({den})::DOUBLE AS denominator,\n"
-        f"       ({sample})::INTEGER AS sample\n"
-        "FROM grid AS g LEFT JOIN (\n"
-        f"{body}\n"
-        ") AS s ON s.grain = g.grain AND s.period = g.period AND s.unit_name = g.unit_name"
+        "SELECT p.pid, u.uid, s.numerator::DOUBLE AS numerator, s.denominator::DOUBLE AS denominator,\n"
+        "       s.sample::INTEGER AS sample\n"
+        f"FROM (\n{body}\n) AS s\n"
+        "JOIN periods AS p ON p.grain = s.grain AND p.period = s.period\n"
+        "JOIN unit_dim AS u ON u.unit_name = s.unit_name"
     )
+
+
+def monthly_query(table: str, date: str, parts: list[tuple[int, str, tuple, tuple | None]]) -> str:
+    """One pass over a ledger for every structured indicator defined on it with decomposable aggregates:
+    rows are aggregated per unit and month once (each indicator's `where` as a FILTER), then the months are
+    summed into every period they belong to. parts: (code, where, (func, arg) numerator, (func, arg) or None
+    denominator). Yields pid, uid and, per code c, n_c (rows), x_c (numerator), y_c (denominator)."""
+    cols, aggs, sums = [], [], []
+    for code, where, num, den in parts:
+        cols.append(f"coalesce(({where or 'TRUE'})::BOOLEAN, false) AS w{code}")  # NULL: the row is left out
+        aggs.append(f"count(*) FILTER (WHERE w{code}) AS n{code}")
+        for name, agg in (("x", num), ("y", den)):
+            if agg is None:
+                continue
+            func, arg = agg
+            if arg is None:  # count(*)
+                aggs.append(f"count(*) FILTER (WHERE w{code}) AS {name}{code}")
+            else:
+                cols.append(f"({arg}) AS {name}a{code}")
+                aggs.append(f"{func}({name}a{code}) FILTER (WHERE w{code}) AS {name}{code}")
+        sums += [f"sum(m.n{code})::DOUBLE AS n_{code}", f"sum(m.x{code})::DOUBLE AS x_{code}"]
+        if den is not None:
+            sums.append(f"sum(m.y{code})::DOUBLE AS y_{code}")
+    nl = ",\n           "
+    return (
+        f"WITH r AS (\n"
+        f"    SELECT r.unit_name, date_trunc('month', r.{date})::DATE AS month,\n"
+        f"           {nl.join(cols)}\n"
+        f"    FROM {table} AS r\n"
+        f"), m AS (\n"
+        f"    SELECT unit_name, month,\n           {nl.join(aggs)}\n"
+        f"    FROM r WHERE month IS NOT NULL GROUP BY unit_name, month\n"
+        f")\n"
+        f"SELECT pm.pid, u.uid,\n       {nl.join(sums)}\n"
+        f"FROM m JOIN unit_dim AS u ON u.unit_name = m.unit_name JOIN period_months AS pm ON pm.month = m.month\n"
+        f"GROUP BY pm.pid, u.uid"
+    )
+
+
+def base_query(bases: list[tuple[int, str]]) -> str:
+    """The `base` denominators of structured indicators over the unit × period grid, one column b_<code> each."""
+    cols = ", ".join(f"({base})::DOUBLE AS b_{code}" for code, base in bases)
+    return f"SELECT g.pid, g.uid, {cols} FROM grid AS g"
 
 
 def _evidence(ind_id: str, raw: dict, tables: set[str]) -> tuple[Evidence, ...]:
@@ -354,6 +399,8 @@ def load(path: str | Path | None = None, *, dictionary: str | Path | None = None
             definition=definition if isinstance(definition, str) else yaml.safe_dump(
                 definition, allow_unicode=True, sort_keys=False).strip(),
             query=query, evidence=_evidence(ind_id, raw, tables),
+            spec={k: raw[k] for k in STRUCTURED_KEYS if k in raw} if "sql" not in raw else None,
+            absent=raw.get("absent", "missing"),
         ))
     if not any(not i.context for i in indicators):
         raise _fail(str(path), "no scored indicators")
@@ -361,6 +408,34 @@ def load(path: str | Path | None = None, *, dictionary: str | Path | None = None
         version=str(data["version"]), sha256=hashlib.sha256(blob).hexdigest(), path=path, duties=duties,
         dimensions=dimensions, indicators=indicators, evidence_tables=evidence_tables, natural_keys=natural_keys,
     )
+
+
+_AGGREGATE = re.compile(r"^\s*(count|count_if|sum)\s*\((.*)\)\s*$", re.IGNORECASE | re.DOTALL)
+
+
+def decompose(expr: str) -> tuple[str, str | None] | None:
+    """`count(*)`, `count(x)`, `count_if(x)` or `sum(x)` as (function, argument; None for *): aggregates whose
+    value over a period is the sum of their monthly values, so months can be aggregated once and rolled up
+    into every period. Anything else (other functions, DISTINCT, arithmetic around the call) gives None."""
+    m = _AGGREGATE.match(expr)
+    if not m:
+        return None
+    func, arg = m.group(1).lower(), m.group(2).strip()
+    depth, quoted = 0, False
+    for ch in arg:  # the call's own parentheses must enclose the whole argument: count(a) + sum(b) is not one
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+    if depth or quoted or not arg or re.match(r"(?i)(distinct|all)\b", arg):
+        return None
+    if arg == "*":
+        return (func, None) if func == "count" else None
+    return func, arg
 
 
 def evidence_query(cat: Catalogue, ind: Indicator, ev: Evidence, limit: int) -> str:
@@ -406,6 +481,8 @@ def validate_sql(cat: Catalogue, con: duckdb.DuckDBPyConnection) -> None:
                     f"missing {', '.join(missing)}"
                 )
         columns = _bind(con, ind.id, "definition", ind.query)
+        if ind.spec and ind.spec.get("base"):
+            _bind(con, ind.id, "definition (base)", base_query([(ind.code, ind.spec["base"])]))
         if columns != ["pid", "uid", "numerator", "denominator", "sample"]:  # pragma: no cover - compiled shape
             raise UserError(f"indicator catalogue: indicator {ind.id}: definition yields {columns}")
         for ev in ind.evidence:

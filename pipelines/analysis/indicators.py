@@ -1,21 +1,33 @@
-"""Indicator values for every unit and period of every grain, computed in DuckDB in one pass.
+"""Indicator values for every unit and period of every grain.
 
-Temp tables built on the connection (all keyed by integer codes: pid = period, uid = unit, ind = indicator):
+DuckDB computes what needs the ledgers: numerators, denominators and samples (`compute_raw`), with one pass
+per ledger and date for the structured definitions (rows aggregated per unit and month once, then the months
+summed into every period of every grain) and one query per `sql` definition. Everything after that works on
+dense period × unit × indicator cubes in numpy, one grain at a time (`compute_values`): values, statuses,
+the missing-data policy, thresholds and flags, without a join or a window function over millions of rows.
+
+Temp tables built on the connection (integer codes: pid = period, uid = unit, ind = indicator = position in
+the catalogue):
   build_grains, data_span, period_months, periods, unit_dim, grid   calendar and units (periods.sql)
   ind_dim, ind_levels                                              the catalogue as tables
-  raw_values                                                       numerator, denominator, sample
-  ivals, thresholds, flags, percentiles                            values.sql
+  ivals, thresholds, flags                                         only when `materialise` asks for them
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
 import duckdb
 
-from pipelines.analysis.catalogue import Catalogue
+from pipelines.analysis.catalogue import Catalogue, base_query, decompose, monthly_query
 from pipelines.errors import UserError
 from pipelines.warehouse import sql_file
+
+STATUS = np.array(["ok", "zero", "imputed", "missing", "small_sample"], dtype=object)
+OK, ZERO, IMPUTED, MISSING, SMALL = range(5)
 
 
 def prepare_calendar(con: duckdb.DuckDBPyConnection, grains) -> None:
@@ -60,29 +72,312 @@ def create_dims(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> None:
     con.unregister("ind_levels_df")
 
 
-def compute_raw(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> None:
-    """All indicators, all grains, all units: one UNION ALL query DuckDB plans and runs in parallel."""
-    parts = [f"SELECT pid, uid, {ind.code}::INTEGER AS ind, numerator, denominator, sample FROM (\n{ind.query}\n)"
-             for ind in cat.indicators]
-    con.execute("CREATE OR REPLACE TEMP TABLE raw_values AS\n" + "\nUNION ALL\n".join(parts))
+# ---- numerators, denominators, samples (DuckDB) -------------------------------------------------------
 
 
-def compute_values(con: duckdb.DuckDBPyConnection, impute: str) -> None:
-    sql = sql_file("indicators/values.sql").replace("$impute_sector", "true" if impute == "sector_median" else "false")
-    con.execute(sql)
+@dataclass
+class Raw:
+    """Numerator, denominator and sample of one grain: periods (in time order) × units × indicators, NaN = NULL."""
+    numerator: np.ndarray
+    denominator: np.ndarray
+    sample: np.ndarray
 
 
-def compute_all(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: dict) -> None:
-    """Calendar, raw values, statuses, thresholds, flags and percentiles (the catalogue is validated first)."""
-    from pipelines.analysis.catalogue import validate_sql
+def _floats(a) -> np.ndarray:
+    """A fetched column as float64 with NaN for NULL (DuckDB hands nullable columns over as masked arrays)."""
+    if isinstance(a, np.ma.MaskedArray):
+        return a.astype(float).filled(np.nan)
+    return np.asarray(a, dtype=float)
 
+
+class _Cubes:
+    """Per-grain Raw arrays filled from long (pid, uid, …) results; a grain's periods are consecutive pids."""
+
+    def __init__(self, slices: dict[str, tuple[np.ndarray, slice]], n_u: int, n_i: int):
+        self.raw = {g: Raw(*(np.full((sl.stop - sl.start, n_u, n_i), np.nan) for _ in range(3)))
+                    for g, (_, sl) in slices.items()}
+        self.starts = {g: sl.start for g, (_, sl) in slices.items()}
+
+    def fill(self, code: int, num, den, smp) -> None:
+        """Values for every unit-period of indicator `code` (scalars, or pid−1 × uid arrays)."""
+        for g, r in self.raw.items():
+            n = len(r.numerator)
+            for cube, x in ((r.numerator, num), (r.denominator, den), (r.sample, smp)):
+                cube[:, :, code] = x if np.isscalar(x) else x[self.starts[g]:self.starts[g] + n]
+
+    def scatter(self, p: np.ndarray, u: np.ndarray, i, num, den, smp) -> None:
+        """Set the cells (p = pid − 1, u, i) to num/den/smp (arrays aligned with p; None leaves a cube as is)."""
+        for g, r in self.raw.items():
+            a = self.starts[g]
+            m = (p >= a) & (p < a + len(r.numerator))
+            ii = i[m] if isinstance(i, np.ndarray) else i
+            for cube, x in ((r.numerator, num), (r.denominator, den), (r.sample, smp)):
+                if x is not None:
+                    cube[p[m] - a, u[m], ii] = x[m]
+
+
+def _monthly_groups(cat: Catalogue) -> dict[tuple[str, str], list]:
+    """Structured indicators whose aggregates add up month by month, grouped by ledger and date column."""
+    groups: dict[tuple[str, str], list] = {}
+    for ind in cat.indicators:
+        spec = ind.spec
+        if not spec:
+            continue
+        num = decompose(str(spec["numerator"]))
+        den = decompose(str(spec["denominator"])) if "denominator" in spec else None
+        if num is None or ("denominator" in spec and den is None):
+            continue
+        groups.setdefault((spec["from"], spec["date"]), []).append((ind, spec.get("where"), num, den))
+    return groups
+
+
+def compute_raw(con: duckdb.DuckDBPyConnection, cat: Catalogue,
+                slices: dict[str, tuple[np.ndarray, slice]]) -> dict[str, Raw]:
+    """All indicators, all grains, all units. Structured definitions with decomposable aggregates go through
+    one monthly pass per ledger; the rest (sql definitions, other aggregates) run as compiled, together in
+    one UNION ALL that DuckDB plans in parallel. A failing query is bound indicator by indicator to name it.
+    Returns a Raw per grain (slices: grain_slices)."""
+    n_p = con.execute("SELECT count(*) FROM periods").fetchall()[0][0]
+    n_u = con.execute("SELECT count(*) FROM unit_dim").fetchall()[0][0]
+    cubes = _Cubes(slices, n_u, len(cat.indicators))
+    rest = {ind.code for ind in cat.indicators}
+
+    bases = [(ind.code, ind.spec["base"]) for ind in cat.indicators if ind.spec and "base" in ind.spec]
+    base = {}
+    if bases:
+        got = con.execute(base_query(bases)).fetchnumpy()
+        p, u = np.asarray(got["pid"]) - 1, np.asarray(got["uid"])
+        for code, _ in bases:
+            b = np.full((n_p, n_u), np.nan)
+            b[p, u] = _floats(got[f"b_{code}"])
+            base[code] = b
+
+    for (table, date), parts in _monthly_groups(cat).items():
+        try:
+            got = con.execute(monthly_query(table, date, [(i.code, w, n, d) for i, w, n, d in parts])).fetchnumpy()
+        except duckdb.Error:
+            continue  # left to the compiled queries below, which name the indicator if it is broken
+        p, u = np.asarray(got["pid"]) - 1, np.asarray(got["uid"])
+        for ind, _, _, d in parts:
+            c = ind.code
+            # Unit-periods without rows: numerator and sample 0, denominator the base or 0 (as the compiled query).
+            cubes.fill(c, 0.0, base.get(c, 0.0), 0.0)
+            cubes.scatter(p, u, c, np.nan_to_num(_floats(got[f"x_{c}"]), nan=0.0),
+                          None if c in base else np.nan_to_num(_floats(got[f"y_{c}"]), nan=0.0),
+                          _floats(got[f"n_{c}"]))
+            rest.discard(c)
+
+    todo = [ind for ind in cat.indicators if ind.code in rest]
+    if todo:
+        parts = [f"SELECT pid, uid, {ind.code}::INTEGER AS ind, numerator, denominator, sample FROM (\n{ind.query}\n)"
+                 for ind in todo]
+        try:
+            got = con.execute("\nUNION ALL\n".join(parts)).fetchnumpy()
+        except duckdb.Error:
+            from pipelines.analysis.catalogue import validate_sql
+
+            # Binding every query up front costs about a second per build; do it only to name the culprit.
+            validate_sql(cat, con)
+            raise
+        zero = np.zeros(len(cat.indicators), dtype=bool)
+        for ind in todo:
+            if ind.form == "sql" and ind.absent == "zero":
+                zero[ind.code] = True
+                cubes.fill(ind.code, 0.0, 1.0, 0.0)
+        p, u, i = np.asarray(got["pid"]) - 1, np.asarray(got["uid"]), np.asarray(got["ind"])
+        n, d, s = _floats(got["numerator"]), _floats(got["denominator"]), _floats(got["sample"])
+        z = zero[i]  # absent: zero also stands for NULLs in the rows the query returns
+        cubes.scatter(p, u, i, np.where(z & np.isnan(n), 0.0, n), np.where(z & np.isnan(d), 1.0, d),
+                      np.where(z & np.isnan(s), 0.0, s))
+    return cubes.raw
+
+
+# ---- values, statuses, missing policy, thresholds, flags (numpy) ------------------------------------------
+
+
+@dataclass
+class Values:
+    """One grain's indicator values (arrays periods × units × indicators unless said otherwise)."""
+    numerator: np.ndarray
+    denominator: np.ndarray
+    sample: np.ndarray
+    value: np.ndarray             # NaN unless status ok
+    index_value: np.ndarray       # what enters the index after the missing policy
+    status: np.ndarray            # int8 codes into STATUS
+    thresholds: np.ndarray        # periods × levels (3) × indicators, NaN where none
+    level: np.ndarray             # int8, 0 = no warning level reached
+    below_min_sample: np.ndarray  # the value was withheld because sample < min_sample (whatever filled it)
+
+    def flag_threshold(self) -> np.ndarray:
+        """The threshold of the level each value reaches (NaN where none)."""
+        lv = np.maximum(self.level.astype(np.intp) - 1, 0)
+        t = np.take_along_axis(self.thresholds[:, None, :, :], lv[:, :, None, :], axis=2)[:, :, 0, :]
+        return np.where(self.level > 0, t, np.nan)
+
+
+def sorted_values(x: np.ndarray, axis: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Values sorted along `axis` (moved last), NaN at the end, and how many are not NaN."""
+    xs = np.sort(np.moveaxis(x, axis, -1), axis=-1)
+    return xs, np.sum(~np.isnan(xs), axis=-1)
+
+
+def qtile(xs: np.ndarray, n: np.ndarray, q) -> np.ndarray:
+    """q-quantile with linear interpolation (numpy's default, DuckDB's quantile_cont) of sorted rows `xs`
+    holding n values each; NaN where n = 0. The arithmetic of the threshold rules written in SQL before."""
+    q = np.asarray(q, dtype=float)
+    h = q * (n - 1)
+    lo = np.floor(h)
+    hi = np.ceil(h)
+    top = xs.shape[-1] - 1
+    a = np.take_along_axis(xs, np.clip(lo, 0, top).astype(np.intp)[..., None], axis=-1)[..., 0]
+    b = np.take_along_axis(xs, np.clip(hi, 0, top).astype(np.intp)[..., None], axis=-1)[..., 0]
+    with np.errstate(invalid="ignore"):
+        out = a + (h - lo) * (b - a)
+    return np.where(n > 0, out, np.nan)
+
+
+def compute_values(cat: Catalogue, num: np.ndarray, den: np.ndarray, smp: np.ndarray, sectors: np.ndarray,
+                   impute: str) -> Values:
+    """Values, statuses and index inputs of one grain's cubes, then thresholds of every warning level per
+    period (from the values that count, over all units) and the level each value reaches."""
+    n_p, n_u, n_i = num.shape
+    inds = cat.indicators
+    scale = np.array([i.scale for i in inds])
+    min_sample = np.array([i.min_sample for i in inds], dtype=float)
+    policy = np.array([i.missing for i in inds], dtype=object)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        raw = np.where((den != 0) & ~np.isnan(den) & ~np.isnan(num), num / den * scale, np.nan)
+    missing = ~np.isfinite(raw)
+    small = ~missing & (smp < min_sample)  # a NULL sample is never below the minimum (NaN < x is false)
+    ok = ~missing & ~small
+    value = np.where(ok, raw, np.nan)
+    del raw
+
+    # Medians of the values that count, per period and indicator: over all units, and over sector peers.
+    xs, n = sorted_values(value)                       # periods × indicators × units
+    med_all = qtile(xs, n, 0.5)                        # periods × indicators
+    thresholds = _thresholds(cat, xs, n)
+    del xs
+    fill = np.broadcast_to(med_all[:, None, :], value.shape).copy()
+    if impute == "sector_median":
+        for s in np.unique(sectors):  # a loop over sectors (a few dozen), not units
+            idx = np.flatnonzero(sectors == s)
+            sx, sn = sorted_values(value[:, idx, :])
+            med = qtile(sx, sn, 0.5)
+            fill[:, idx, :] = np.where(np.isnan(med), med_all, med)[:, None, :]
+
+    is_zero = (policy == "zero")[None, None, :]
+    is_impute = (policy == "impute")[None, None, :]
+    index_value = np.where(ok, value, np.where(is_zero, 0.0, np.where(is_impute, fill, np.nan)))
+    status = np.where(missing, MISSING, SMALL).astype(np.int8)
+    status[ok] = OK
+    status[~ok & is_zero] = ZERO
+    status[~ok & is_impute & ~np.isnan(fill)] = IMPUTED
+    del fill
+
+    rule_fixed = np.array([bool(i.threshold) and i.threshold.rule == "fixed" for i in inds])  # ≥, else >
+    direction = np.array([i.direction for i in inds])
+    level = np.zeros(value.shape, dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        for k in range(thresholds.shape[1]):
+            t = thresholds[:, k, :][:, None, :]
+            reached = np.where(direction > 0, np.where(rule_fixed, value >= t, value > t),
+                               np.where(rule_fixed, value <= t, value < t))
+            level[reached] = k + 1
+    return Values(num, den, smp, value, index_value, status, thresholds, level, small)
+
+
+def _thresholds(cat: Catalogue, xs: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """periods × 3 levels × indicators: the threshold of each warning level (NaN when the indicator has no such
+    level, or no value counts in the period)."""
+    n_p, n_i = n.shape
+    out = np.full((n_p, 3, n_i), np.nan)
+    for ind in cat.indicators:
+        th = ind.threshold
+        if not th:
+            continue
+        c, up = ind.code, ind.direction > 0
+        x, m = xs[:, c, :], n[:, c]
+        for k, param in enumerate(th.levels):
+            if th.rule == "fixed":
+                t = np.full(n_p, float(param))
+            elif th.rule == "iqr":
+                q1, q3 = qtile(x, m, 0.25), qtile(x, m, 0.75)
+                t = q3 + param * (q3 - q1) if up else q1 - param * (q3 - q1)
+            else:
+                t = qtile(x, m, param if up else 1 - param)
+            if up and th.floor is not None:
+                t = np.maximum(t, th.floor)
+            if not up and th.ceiling is not None:
+                t = np.minimum(t, th.ceiling)
+            out[:, k, c] = np.where(m > 0, t, np.nan)  # no value counts: no threshold, fixed rules included
+    return out
+
+
+# ---- the whole step, for tests and notebooks ----------------------------------------------------------
+
+
+def unit_sectors(con: duckdb.DuckDBPyConnection) -> np.ndarray:
+    """Integer sector code of every unit, in uid order."""
+    return pd.factorize(con.execute("SELECT sector FROM unit_dim ORDER BY uid").df()["sector"])[0]
+
+
+def grain_slices(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[np.ndarray, slice]]:
+    """Per grain: its pids in time order and the slice of the period axis of the raw cubes they occupy."""
+    rows = con.execute("SELECT grain, list(pid ORDER BY seq) FROM periods GROUP BY grain").fetchall()
+    out = {}
+    for grain, pids in sorted(rows, key=lambda r: r[1][0]):
+        pids = np.asarray(pids, dtype=np.int32)
+        out[grain] = (pids, slice(int(pids[0]) - 1, int(pids[-1])))
+    return out
+
+
+def compute_all(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: dict, *,
+                materialise: bool = True) -> dict[str, tuple[np.ndarray, Values]]:
+    """Calendar, raw values and, per grain, values, statuses, thresholds and flags. With `materialise`, also
+    the long temp tables ivals, thresholds and flags (for tests and notebooks; the build does not need them)."""
     prepare_calendar(con, settings["grains"])
     check_data(con)
     create_dims(con, cat)
-    try:
-        compute_raw(con, cat)
-    except duckdb.Error:
-        # Binding every query up front costs about a second per build; do it only to name the culprit.
-        validate_sql(cat, con)
-        raise
-    compute_values(con, settings["missing"]["impute"])
+    sectors = unit_sectors(con)
+    slices = grain_slices(con)
+    raw = compute_raw(con, cat, slices)
+    out = {}
+    for grain, (pids, _) in slices.items():
+        r = raw.pop(grain)
+        out[grain] = (pids, compute_values(cat, r.numerator, r.denominator, r.sample, sectors,
+                                           settings["missing"]["impute"]))
+    if materialise:
+        _materialise(con, cat, out)
+    return out
+
+
+def _materialise(con: duckdb.DuckDBPyConnection, cat: Catalogue, grains: dict) -> None:
+    import pyarrow as pa
+
+    f = lambda a: pa.array(np.asarray(a, dtype=float).ravel(), from_pandas=True)  # noqa: E731 - NaN → NULL
+    iv, th, fl = [], [], []
+    for pids, v in grains.values():
+        n_p, n_u, n_i = v.value.shape
+        pid = np.repeat(pids, n_u * n_i)
+        uid = np.tile(np.repeat(np.arange(n_u, dtype=np.int32), n_i), n_p)
+        ind = np.tile(np.arange(n_i, dtype=np.int32), n_p * n_u)
+        smp = v.sample.ravel()
+        iv.append(pa.table({
+            "pid": pid, "uid": uid, "ind": ind, "numerator": f(v.numerator), "denominator": f(v.denominator),
+            "sample": pa.array(np.nan_to_num(smp).astype(np.int32), mask=np.isnan(smp)), "value": f(v.value),
+            "below_min_sample": v.below_min_sample.ravel(), "index_value": f(v.index_value),
+            "status": STATUS[v.status.ravel()].astype(str)}))
+        p, k, i = np.nonzero(~np.isnan(v.thresholds))
+        th.append(pa.table({"pid": pids[p], "ind": i.astype(np.int32), "level": (k + 1).astype(np.int32),
+                            "threshold": v.thresholds[p, k, i]}))
+        p, u, i = np.nonzero(v.level > 0)
+        fl.append(pa.table({"pid": pids[p], "uid": u.astype(np.int32), "ind": i.astype(np.int32),
+                            "level": v.level[p, u, i].astype(np.int32),
+                            "threshold": v.flag_threshold()[p, u, i]}))
+    for name, parts in (("ivals", iv), ("thresholds", th), ("flags", fl)):
+        con.register(f"{name}_arrow", pa.concat_tables(parts))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        con.unregister(f"{name}_arrow")
+    con.execute("""CREATE OR REPLACE TEMP TABLE thresholds AS
+                   SELECT t.*, d.direction, d.rule FROM thresholds AS t JOIN ind_dim AS d USING (ind)""")

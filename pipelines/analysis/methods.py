@@ -86,4 +86,6 @@ def load(path: str | Path | None = None) -> dict:
         _check_choice(g, GRAINS, "warnings.grains")
     for g in settings["portraits"]["grains"]:
         _check_choice(g, GRAINS, "portraits.grains")
+    for g in settings["contributions"]["grains"]:
+        _check_choice(g, GRAINS, "contributions.grains")
     return settings

@@ -17,8 +17,6 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-import duckdb
-
 from pipelines.analysis.catalogue import Catalogue
 from pipelines.index import IndexSettings, compute
 from pipelines.index.coherence import cronbach_alpha
@@ -129,38 +127,6 @@ def score_grain(grain: str, pids: np.ndarray, n_units: int, x: np.ndarray, cat: 
                        contrib, weights, meta, s, [ids[j] for j in np.flatnonzero(flat)])
 
 
-def load_matrix(con: duckdb.DuckDBPyConnection, cat: Catalogue, grain: str):
-    """Periods of a grain, unit count, the rows × scored-indicators matrix of index inputs (after the
-    missing policy) and the rows × all-indicators matrix of values that count (status ok)."""
-    pids = con.execute("SELECT pid FROM periods WHERE grain = ? ORDER BY seq", [grain]).fetchnumpy()["pid"]
-    n_units = con.execute("SELECT count(*) FROM unit_dim").fetchall()[0][0]
-    scored = {ind.code: j for j, ind in enumerate(cat.scored)}
-    x = np.full((len(pids) * n_units, len(scored)), np.nan)
-    v = np.full((len(pids) * n_units, len(cat.indicators)), np.nan)
-    if len(pids) == 0:
-        return pids, n_units, x, v
-    got = con.execute(
-        """SELECT v.pid, v.uid, v.ind, v.index_value, v.value FROM ivals AS v JOIN periods AS p USING (pid)
-           WHERE p.grain = ? AND (v.index_value IS NOT NULL OR v.value IS NOT NULL)""", [grain]).fetchnumpy()
-    row = np.searchsorted(pids, got["pid"]) * n_units + got["uid"]  # pids of a grain are consecutive
-    ind = np.asarray(got["ind"])
-    v[row, ind] = _floats(got["value"])  # indicator codes are positions in the catalogue
-    lookup = np.full(len(cat.indicators), -1)
-    for code, j in scored.items():
-        lookup[code] = j
-    col = lookup[ind]
-    keep = col >= 0
-    x[row[keep], col[keep]] = _floats(got["index_value"])[keep]
-    return pids, n_units, x, v
-
-
-def _floats(a) -> np.ndarray:
-    """A fetched column as float64 with NaN for NULL (DuckDB hands nullable columns over as masked arrays)."""
-    if isinstance(a, np.ma.MaskedArray):
-        return a.astype(float).filled(np.nan)
-    return np.asarray(a, dtype=float)
-
-
 def percentiles(v: np.ndarray, directions: np.ndarray, n_periods: int, n_units: int,
                 sectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Risk percentiles (0-100, 100 = riskiest, ties share the lowest; SQL percent_rank) of every value among
@@ -220,84 +186,6 @@ def ranks_and_trends(scores: np.ndarray, n_periods: int, n_units: int, sectors: 
             "rising": rising.reshape(shape)}
 
 
-def register_scores(con: duckdb.DuckDBPyConnection, results: list[GrainScores], cat: Catalogue,
-                    extras: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], n_drivers: int,
-                    sectors: np.ndarray, trends: dict) -> None:
-    """Long temp tables for SQL, built from numpy arrays through Arrow (integer codes, no Python objects):
-    norm_long(k, normalised, contribution, percentile, sector_percentile) for every indicator, keyed by
-    k = (pid · n_units + uid) · n_indicators + ind (one integer: the cheapest join at millions of rows);
-    score_long(pid, uid, level_code, score, grade_code, rank, sector_rank, change_prev, change_yoy, rising);
-    driver_long(pid, uid, ind, pos, excess, value, contribution, percentile): per unit and period the
-    indicators whose contribution most exceeds the period's average for that indicator, most first."""
-    import pyarrow as pa
-
-    n_all = len(cat.indicators)
-    code = {i.id: i.code for i in cat.indicators}
-    levels = [d.id for d in cat.scored_dimensions] + [TOP]
-    level_code = {lv: k for k, lv in enumerate(levels)}
-    grade_code = {g: k for k, g in enumerate(GRADE_LABELS)}
-    norm_parts, score_parts, drv_parts = [], [], []
-    f = lambda a: pa.array(np.asarray(a, dtype=float).ravel(), from_pandas=True)  # noqa: E731 - NaN → NULL
-    for r in results:
-        rows = len(r.pids) * r.n_units
-        if rows == 0:
-            continue
-        pid = np.repeat(r.pids.astype(np.int32), r.n_units)
-        uid = np.tile(np.arange(r.n_units, dtype=np.int32), len(r.pids))
-        cols = np.array([code[i] for i in r.indicators])
-        norm = np.full((rows, n_all), np.nan)
-        contrib = np.full((rows, n_all), np.nan)
-        norm[:, cols] = r.normalised
-        contrib[:, cols] = r.contributions
-        values, pct, spct = extras[r.grain]
-        base = (pid.astype(np.int64) * r.n_units + uid) * n_all
-        norm_parts.append(pa.table({
-            "k": (base[:, None] + np.arange(n_all)[None, :]).ravel(),
-            "normalised": f(norm), "contribution": f(contrib), "percentile": f(pct), "sector_percentile": f(spct),
-        }))
-        m = len(r.levels)
-        gcodes = np.full(r.grades.shape, -1, dtype=np.int8)
-        for g, k in grade_code.items():
-            gcodes[r.grades == g] = k
-        rt = ranks_and_trends(r.scores, len(r.pids), r.n_units, sectors, r.grain, trends)
-        score_parts.append(pa.table({
-            "pid": np.repeat(pid, m), "uid": np.repeat(uid, m),
-            "level_code": np.tile(np.array([level_code[lv] for lv in r.levels], dtype=np.int8), rows),
-            "score": f(r.scores), "grade_code": pa.array(gcodes.ravel(), mask=(gcodes.ravel() < 0)),
-            "rank": f(rt["rank"]), "sector_rank": f(rt["sector_rank"]), "change_prev": f(rt["change_prev"]),
-            "change_yoy": f(rt["change_yoy"]), "rising": rt["rising"].ravel(),
-        }))
-        # drivers: excess over the period mean of each indicator's contribution, top n per unit-period
-        c3 = r.contributions.reshape(len(r.pids), r.n_units, -1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            excess = (c3 - np.nanmean(c3, axis=1, keepdims=True)).reshape(rows, -1)
-        excess = np.where(np.isnan(excess), -np.inf, excess)
-        n = min(n_drivers, excess.shape[1])
-        top = np.argsort(-excess, axis=1, kind="stable")[:, :n]
-        top_ex = np.take_along_axis(excess, top, axis=1)
-        ok = top_ex > 0
-        rr, pos = np.nonzero(ok)
-        ind = cols[top[ok]]
-        drv_parts.append(pa.table({
-            "pid": pid[rr], "uid": uid[rr], "ind": ind.astype(np.int32), "pos": (pos + 1).astype(np.int32),
-            "excess": top_ex[ok], "value": f(values[rr, ind]), "contribution": f(contrib[rr, ind]),
-            "percentile": f(pct[rr, ind]),
-        }))
-    if not norm_parts:
-        raise ValueError("no periods to score")  # check_data guarantees at least one dated row
-    tables = {"norm_long": pa.concat_tables(norm_parts), "score_long": pa.concat_tables(score_parts),
-              "driver_long": pa.concat_tables(drv_parts)}
-    for name, tbl in tables.items():
-        con.register(f"{name}_arrow", tbl)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
-        con.unregister(f"{name}_arrow")
-    con.execute("CREATE OR REPLACE TEMP TABLE level_dim (code TINYINT, level VARCHAR)")
-    con.executemany("INSERT INTO level_dim VALUES (?, ?)", [[k, lv] for lv, k in level_code.items()])
-    con.execute("CREATE OR REPLACE TEMP TABLE grade_dim (code TINYINT, grade VARCHAR)")
-    con.executemany("INSERT INTO grade_dim VALUES (?, ?)", [[k, g] for g, k in grade_code.items()])
-
-
 def coherence_rows(r: GrainScores, cat: Catalogue, period_names: dict[int, str]) -> list[dict]:
     """Cronbach's alpha, mean inter-item correlation and correlation with the index, per dimension and period;
     each indicator's correlation with its dimension. One correlation matrix per period."""
@@ -335,17 +223,21 @@ def uncertainty_rows(r: GrainScores, settings: dict, period_names: dict[int, str
     panel-normalised build, two anchor rows carrying the panel's least and most risky value of every
     indicator join the period's units (they fix min-max to the panel range and sit at the two ends of
     every ranking), and are taken out before ranks are read.
-    Returns (rank rows: pid, uid, p05, p95), (sensitivity rows)."""
+    Returns the 5th and 95th percentile ranks (periods × units, NaN outside the periods run) and the
+    sensitivity rows."""
+    from pipelines.analysis.indicators import qtile, sorted_values
     from pipelines.index.uncertainty import uncertainty
 
     unc = settings["uncertainty"]
+    p05 = np.full((len(r.pids), r.n_units), np.nan)
+    p95 = np.full((len(r.pids), r.n_units), np.nan)
     if r.grain not in unc["grains"] or int(unc["draws"]) == 0 or int(unc["periods"]) == 0:
-        return [], []
+        return p05, p95, []
     panel = settings["index"]["normalisation_basis"] == "panel"
     directions = np.array([1.0 if d > 0 else -1.0 for d in r.meta.set_index("iCode").loc[r.indicators, "Direction"]])
     meta = meta_table_from(r)
     s = r.settings.replace(treat="none", weights="meta", ahp={})
-    rank_rows, sens_rows = [], []
+    sens_rows = []
     for p in range(max(0, len(r.pids) - int(unc["periods"])), len(r.pids)):
         rows = slice(p * r.n_units, (p + 1) * r.n_units)
         x = r.treated[rows].copy()
@@ -368,13 +260,10 @@ def uncertainty_rows(r: GrainScores, settings: dict, period_names: dict[int, str
                           leave_one_out=bool(unc["leave_one_out"]), seed=int(unc["seed"]) + p)
         ranks = res.rank_draws[:, : r.n_units].astype(float)
         if n_anchor:  # re-rank without the anchors, within each run
-            ranks = rankdata(ranks, method="min", axis=1, nan_policy="omit")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            q = np.nanquantile(ranks, [0.05, 0.95], axis=0)
-        pid = int(r.pids[p])
-        rank_rows.append(pd.DataFrame({"pid": pid, "uid": np.arange(r.n_units), "rank_p05": q[0], "rank_p95": q[1]}))
-        period = period_names[pid]
+            ranks = rerank(ranks)
+        xs, n = sorted_values(ranks, axis=0)
+        p05[p], p95[p] = qtile(xs, n, 0.05), qtile(xs, n, 0.95)
+        period = period_names[int(r.pids[p])]
         for factor, row in res.sensitivity.iterrows():
             sens_rows.append({"grain": r.grain, "period": period, "factor": str(factor),
                               "variance_share": _num(row["first_order"]),
@@ -386,7 +275,20 @@ def uncertainty_rows(r: GrainScores, settings: dict, period_names: dict[int, str
                                   "variance_share": None,
                                   "detail": {"mean_abs_rank_shift": _num(row["mean_abs_shift"]),
                                              "max_abs_rank_shift": _num(row["max_abs_shift"])}})
-    return rank_rows, sens_rows
+    return p05, p95, sens_rows
+
+
+def rerank(ranks: np.ndarray) -> np.ndarray:
+    """Ranks (integers 1..m, ties sharing the best, NaN = unranked) of a subset of each row's units, re-ranked
+    among themselves in the same way: 1 + how many of the row's ranks are smaller. Counting, not sorting."""
+    n_runs = ranks.shape[0]
+    ok = ~np.isnan(ranks)
+    r = np.where(ok, ranks, 0).astype(np.int64)
+    m = int(r.max()) + 2 if r.size else 2
+    counts = np.bincount((r + np.arange(n_runs)[:, None] * m)[ok], minlength=n_runs * m).reshape(n_runs, m)
+    below = np.cumsum(counts, axis=1)  # below[i, k] = ranks ≤ k in row i
+    out = 1.0 + np.take_along_axis(below, np.maximum(r - 1, 0), axis=1)
+    return np.where(ok, out, np.nan)
 
 
 def meta_table_from(r: GrainScores) -> pd.DataFrame:

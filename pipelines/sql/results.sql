@@ -6,6 +6,18 @@
 --
 -- Periods: grain is month | quarter | half | year | rolling12; period keys are
 --   month '2024-03', quarter '2024Q1', half '2024H1', year '2024', rolling12 'R12-2024-03' (12 months to March 2024).
+--
+-- What each grain stores (defaults of data/index_settings.yaml; build_runs.settings says what a build used):
+--   every grain         indicator_values (every unit × period × indicator), unit_scores (every unit × period ×
+--                       level), coherence
+--   quarter, half, year, rolling12 (warnings.grains, portraits.grains, contributions.grains)
+--                       warnings and warning_evidence, portraits, contributions
+--   month               no warnings (one rare event makes a small unit's month an outlier), no portraits
+--                       (too noisy to read as a story), no contributions (nothing reads a month's breakdown
+--                       without its portrait; at province scale they were 7.6M of 17M rows): add month to
+--                       contributions.grains to store them
+--   rank_p05/rank_p95 and sensitivity: the latest period(s) of each grain in uncertainty.grains
+-- A build writes staged copies (<table>__build) and swaps them in with one transaction.
 
 CREATE TABLE IF NOT EXISTS build_runs (
     build_id          VARCHAR PRIMARY KEY,
