@@ -208,15 +208,12 @@ def period_scores(path: str, identity: str, teams, grain: str, period: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def heatmap(path: str, identity: str, teams, grain: str, period: str, sectors: tuple, kinds: tuple, sort_by: str,
-            top_n: int):
-    """(cells, figure) of the overview grid: building the Plotly figure is the slowest step of a rerun."""
-    import charts
-
+def grid_cells(path: str, identity: str, teams, grain: str, period: str, sectors: tuple, kinds: tuple, sort_by: str,
+               top_n: int):
+    """The overview grid's cells for one filter combination."""
     frame = period_scores(path, identity, teams, grain, period)
     dims = options(path, identity, teams).dimensions
-    cells = overview.grid(frame, dims, sectors=sectors, kinds=kinds, sort_by=sort_by, top_n=top_n)
-    return cells, (charts.heatmap(cells) if len(cells) else None)
+    return overview.grid(frame, dims, sectors=sectors, kinds=kinds, sort_by=sort_by, top_n=top_n)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)

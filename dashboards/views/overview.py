@@ -38,8 +38,8 @@ sort_by = c1.selectbox("排序依据", list(sort_labels), format_func=sort_label
 n_units = int((frame.level == overview.INDEX_LEVEL).sum())
 top_n = c2.number_input("显示单位数（按风险从高到低）", min_value=5, max_value=max(5, min(300, n_units)),
                         value=min(40, max(5, n_units)), step=5, key="top_n")
-cells, figure = session.heatmap(ctx.path, ctx.identity, ctx.user.teams, v.grain, v.period, v.sectors, v.kinds,
-                                sort_by, int(top_n))
+cells = session.grid_cells(ctx.path, ctx.identity, ctx.user.teams, v.grain, v.period, v.sectors, v.kinds,
+                           sort_by, int(top_n))
 units_in_grid = list(dict.fromkeys(cells.unit_name))
 visible_units = list(v.opts.units.unit_name)
 choice = c3.selectbox("打开单位画像", units_in_grid + [u for u in visible_units if u not in units_in_grid],
@@ -51,7 +51,8 @@ st.subheader("单位 × 维度风险热力图")
 if cells.empty:
     st.warning("所选范围内没有单位。")
 else:
-    event = st.plotly_chart(figure, on_select="rerun", selection_mode="points", key="heatmap",
+    # Built on every run: a figure handed back by st.cache_data loses its click selections.
+    event = st.plotly_chart(charts.heatmap(cells), on_select="rerun", selection_mode="points", key="heatmap",
                             config={"displayModeBar": False})
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     if points:

@@ -70,8 +70,12 @@ def test_analyst_overview_portrait_period_export(served, page, shots):
     page.screenshot(path=str(shots / "01_overview.png"))
 
     # Click a square of the heatmap: the unit's portrait opens.
+    # Plotly picks the clicked point from its hover state: hover until the label shows, then click.
     start = time.perf_counter()
-    _heatmap_points(page).first.click(force=True)
+    square = _heatmap_points(page).first
+    square.hover(force=True)
+    page.locator(".js-plotly-plot .hoverlayer .hovertext").first.wait_for()
+    square.click(force=True)
     page.get_by_role("heading", name="单位画像").wait_for()
     page.wait_for_url(re.compile(r"portrait\?unit="))
     page.locator("[data-testid=stPlotlyChart]").first.wait_for()
