@@ -19,6 +19,7 @@ What each grain stores is set in data/index_settings.yaml and documented in resu
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -283,49 +284,55 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
         staged = True
         clock.lap("indicators")
 
-        for grain, (pids, _) in slices.items():
-            n_p = len(pids)
-            rw = raw.pop(grain)  # each grain's raw cubes are freed once used
-            v = indicators.compute_values(cat, rw.numerator, rw.denominator, rw.sample, sectors,
-                                          settings["missing"]["impute"])
-            del rw
-            clock.lap("values")
-            r = scoring.score_grain(grain, pids, n_u, v.index_value[:, :, cols].reshape(n_p * n_u, -1), cat,
-                                    settings)
-            pct, spct = scoring.percentiles(v.value.reshape(n_p * n_u, -1), directions, n_p, n_u, sectors)
-            rt = scoring.ranks_and_trends(r.scores, n_p, n_u, sectors, grain, settings["trends"])
-            engine.append(r)
-            clock.lap("index")
-            p05, p95, sens = scoring.uncertainty_rows(r, settings, period_names)
-            sens_rows += sens
-            clock.lap("uncertainty")
-            coh_rows += scoring.coherence_rows(r, cat, period_names)
-            clock.lap("coherence")
+        writer = results.Writer()  # DuckDB writes grain g while numpy computes grain g + 1
+        try:
+            for grain, (pids, _) in slices.items():
+                n_p = len(pids)
+                rw = raw.pop(grain)  # each grain's raw cubes are freed once used
+                v = indicators.compute_values(cat, rw.numerator, rw.denominator, rw.sample, sectors,
+                                              settings["missing"]["impute"])
+                del rw
+                clock.lap("values")
+                r = scoring.score_grain(grain, pids, n_u, v.index_value[:, :, cols].reshape(n_p * n_u, -1), cat,
+                                        settings)
+                pct, spct = scoring.percentiles(v.value.reshape(n_p * n_u, -1), directions, n_p, n_u, sectors)
+                rt = scoring.ranks_and_trends(r.scores, n_p, n_u, sectors, grain, settings["trends"])
+                # keep the engine's small outputs only (weights, settings, dropped indicators)
+                engine.append(dataclasses.replace(r, normalised=None, treated=None, scores=None, grades=None,
+                                                  contributions=None))
+                clock.lap("index")
+                p05, p95, sens = scoring.uncertainty_rows(r, settings, period_names)
+                sens_rows += sens
+                clock.lap("uncertainty")
+                coh_rows += scoring.coherence_rows(r, cat, period_names)
+                clock.lap("coherence")
 
-            periods = pa.array([period_names[int(p)] for p in pids], pa.string())
-            norm = np.full(v.value.shape, np.nan)
-            norm[:, :, cols] = r.normalised.reshape(n_p, n_u, -1)
-            shape = v.value.shape
-            results.indicator_values(con, build_id, grain, periods, names, v, norm, pct.reshape(shape),
-                                     spct.reshape(shape))
-            del norm
-            clock.lap("write:indicator_values")
-            results.unit_scores(con, build_id, grain, periods, names, r, rt, p05, p95)
-            clock.lap("write:unit_scores")
-            if grain in grains_of["contributions"]:
-                results.contributions(con, build_id, grain, periods, names, r, cols)
-                clock.lap("write:contributions")
-            if grain in grains_of["warnings"]:
-                flag_parts.append(_flags(pids, v))
-            if grain in grains_of["portraits"]:
-                parts = _portrait_inputs(pids, r, rt, p05.ravel(), p95.ravel(), v, pct.reshape(shape), sectors,
-                                         cols, int(por["drivers"]), clearances)
-                for acc, part in zip((idx_parts, lvl_parts, drv_parts, ctx_parts), parts):
-                    acc.append(part)
-            # keep the engine's small outputs only (weights, settings, dropped indicators)
-            r.normalised = r.treated = r.scores = r.grades = r.contributions = None
-            del v, pct, spct, rt
-            clock.lap("portrait inputs")
+                shape = v.value.shape
+                pct, spct = pct.reshape(shape), spct.reshape(shape)
+                if grain in grains_of["warnings"]:
+                    flag_parts.append(_flags(pids, v))
+                if grain in grains_of["portraits"]:
+                    parts = _portrait_inputs(pids, r, rt, p05.ravel(), p95.ravel(), v, pct, sectors, cols,
+                                             int(por["drivers"]), clearances)
+                    for acc, part in zip((idx_parts, lvl_parts, drv_parts, ctx_parts), parts):
+                        acc.append(part)
+                norm = np.full(shape, np.nan)
+                norm[:, :, cols] = r.normalised.reshape(n_p, n_u, -1)
+                periods = pa.array([period_names[int(p)] for p in pids], pa.string())
+                steps = [("write:indicator_values", results.indicator_values,
+                          (con, build_id, grain, periods, names, v, norm, pct, spct)),
+                         ("write:unit_scores", results.unit_scores, (con, build_id, grain, periods, names, r, rt, p05, p95))]
+                if grain in grains_of["contributions"]:
+                    steps.append(("write:contributions", results.contributions,
+                                  (con, build_id, grain, periods, names, r, cols)))
+                clock.lap("portrait inputs")
+                writer.submit(*steps)
+                del v, r, rt, pct, spct, norm, steps
+                clock.lap("wait for writes")
+        finally:
+            writer.close()
+        clock.lap("wait for writes")
+        clock.timings.update({f"{k} (overlapped)": v for k, v in writer.timings.items()})
 
         tokens = {"build_id": build_id, "staged": results.STAGED}
         _arrow_temp(con, "flags", flag_parts, FLAGS)

@@ -13,6 +13,9 @@ in memory (a transaction around the writes themselves kept ~2.5 times the writte
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +44,53 @@ INSERT = {
         SELECT $build AS build_id, $grain AS grain, period, unit_name, indicator_id, dimension, contribution
         FROM chunk""",
 }
+
+
+class Writer:
+    """Runs the writes of one grain in a background thread while the caller computes the next grain: DuckDB
+    releases the GIL while it inserts, and so does numpy in its array operations, so the two overlap on a
+    multi-core machine. One job at a time and one waiting at most (`submit` waits for the previous job to
+    finish), so memory holds two grains, not all of them. The caller must not use the connection until
+    `close` has returned. An error in a job is raised by the next `submit` or by `close`."""
+
+    def __init__(self):
+        self.jobs: queue.Queue = queue.Queue()
+        self.error: BaseException | None = None
+        self.timings: dict[str, float] = {}
+        self.thread = threading.Thread(target=self._run, name="zhengtai-results-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            try:
+                if job is None:
+                    return
+                if self.error is None:
+                    for name, fn, args in job:
+                        start = time.perf_counter()
+                        fn(*args)
+                        self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 3)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                self.error = exc
+            finally:
+                self.jobs.task_done()
+
+    def submit(self, *steps: tuple) -> None:
+        """Queue (name, function, args) steps to run in order, once the previous job is done."""
+        self.jobs.join()
+        if self.error is not None:
+            raise self.error
+        self.jobs.put(list(steps))
+
+    def close(self) -> None:
+        """Wait for the last job; raise its error if it failed."""
+        if self.thread.is_alive():
+            self.jobs.join()
+            self.jobs.put(None)
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def stage(con: duckdb.DuckDBPyConnection, tables) -> None:

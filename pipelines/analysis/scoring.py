@@ -127,6 +127,22 @@ def score_grain(grain: str, pids: np.ndarray, n_units: int, x: np.ndarray, cat: 
                        contrib, weights, meta, s, [ids[j] for j in np.flatnonzero(flat)])
 
 
+def min_ranks(block: np.ndarray) -> np.ndarray:
+    """Ranks down axis 1 of a 3-d array (1 = smallest, ties share the lowest rank, NaN stays NaN): scipy's
+    rankdata(method="min", nan_policy="omit"), sorting contiguous rows (a third faster at province scale)."""
+    bt = np.ascontiguousarray(np.moveaxis(block, 1, -1))
+    order = np.argsort(bt, axis=-1)  # NaN last: they do not change the ranks of the values before them
+    s = np.take_along_axis(bt, order, axis=-1)
+    new = np.ones(s.shape, dtype=bool)
+    new[..., 1:] = s[..., 1:] != s[..., :-1]
+    first = np.maximum.accumulate(np.where(new, np.arange(bt.shape[-1]), 0), axis=-1)  # start of each tie
+    out = np.empty(bt.shape)
+    np.put_along_axis(out, order, first + 1.0, axis=-1)
+    out = np.moveaxis(out, -1, 1)
+    out[np.isnan(block)] = np.nan
+    return out
+
+
 def percentiles(v: np.ndarray, directions: np.ndarray, n_periods: int, n_units: int,
                 sectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Risk percentiles (0-100, 100 = riskiest, ties share the lowest; SQL percent_rank) of every value among
@@ -134,10 +150,9 @@ def percentiles(v: np.ndarray, directions: np.ndarray, n_periods: int, n_units: 
     cube = (v * directions[None, :]).reshape(n_periods, n_units, -1)
 
     def prank(block: np.ndarray) -> np.ndarray:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            r = rankdata(block, method="min", axis=1, nan_policy="omit")
-            n = np.sum(~np.isnan(block), axis=1, keepdims=True)
+        r = min_ranks(block)
+        n = np.sum(~np.isnan(block), axis=1, keepdims=True)
+        with np.errstate(invalid="ignore"):
             out = np.where(n > 1, (r - 1) / np.maximum(n - 1, 1) * 100, 0.0)
         return np.where(np.isnan(block), np.nan, out)
 
