@@ -37,7 +37,7 @@ import duckdb
 
 from pipelines import warehouse
 from pipelines.analysis import catalogue as catalogue_mod
-from pipelines.analysis import indicators, methods, results, scoring
+from pipelines.analysis import indicators, methods, portraits, results, scoring
 from pipelines.analysis.catalogue import Catalogue, evidence_query
 
 RESULT_TABLES = ("indicator_catalogue", "indicator_values", "unit_scores", "contributions", "warnings",
@@ -127,21 +127,13 @@ class _Clock:
         self.t, self.c = now, cpu
 
 
-def _script(con: duckdb.DuckDBPyConnection, text: str, clock: _Clock, name: str) -> None:
+def _script(con: duckdb.DuckDBPyConnection, text: str, clock: _Clock | None = None, name: str = "") -> None:
     """Run a .sql file statement by statement; ZHENGTAI_TRACE_SQL=1 times each one (name#n) in the timings."""
-    trace = os.environ.get("ZHENGTAI_TRACE_SQL") == "1"
+    trace = clock is not None and os.environ.get("ZHENGTAI_TRACE_SQL") == "1"
     for k, stmt in enumerate(con.extract_statements(text)):
         con.execute(stmt)
         if trace:
             clock.lap(f"{name}#{k}")
-
-
-def _arrow_temp(con: duckdb.DuckDBPyConnection, name: str, parts: list[pa.Table], schema: pa.Schema) -> None:
-    """A temp table from Arrow tables (empty, with the schema's columns, when there are none)."""
-    tbl = pa.concat_tables(parts) if parts else schema.empty_table()
-    con.register(f"{name}_arrow", results.batches(tbl))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
-    con.unregister(f"{name}_arrow")
 
 
 def _f(a) -> pa.Array:
@@ -150,19 +142,6 @@ def _f(a) -> pa.Array:
 
 FLAGS = pa.schema([("pid", pa.int32()), ("uid", pa.int32()), ("ind", pa.int32()), ("level", pa.int32()),
                    ("threshold", pa.float64()), ("value", pa.float64())])
-PORTRAIT_IDX = pa.schema([("pid", pa.int32()), ("uid", pa.int32()), ("score", pa.float64()),
-                          ("grade_code", pa.int8()), ("rank", pa.float64()), ("rank_p05", pa.float64()),
-                          ("rank_p95", pa.float64()), ("sector_rank", pa.float64()), ("change_prev", pa.float64()),
-                          ("change_yoy", pa.float64()), ("rising", pa.bool_()), ("n_units", pa.int64()),
-                          ("n_sector", pa.int64())])
-PORTRAIT_LEVELS = pa.schema([("pid", pa.int32()), ("uid", pa.int32()), ("level_code", pa.int8()),
-                             ("score", pa.float64()), ("sector_avg", pa.float64()), ("all_avg", pa.float64())])
-DRIVERS = pa.schema([("pid", pa.int32()), ("uid", pa.int32()), ("ind", pa.int32()), ("pos", pa.int32()),
-                     ("excess", pa.float64()), ("value", pa.float64()), ("contribution", pa.float64()),
-                     ("percentile", pa.float64()), ("flagged", pa.bool_())])
-CONTEXT = pa.schema([("pid", pa.int32()), ("uid", pa.int32()), ("clearances", pa.float64())])
-
-
 def _flags(pids: np.ndarray, v: indicators.Values) -> pa.Table:
     """The values of a grain that reach a warning level (sparse)."""
     p, u, i = np.nonzero(v.level > 0)
@@ -171,74 +150,36 @@ def _flags(pids: np.ndarray, v: indicators.Values) -> pa.Table:
                      "value": v.value[p, u, i]}, schema=FLAGS)
 
 
-def _group_mean_count(x: np.ndarray, sectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For periods × units × k: mean and count of the non-missing values over all units of the period, and over
-    the unit's sector peers (broadcast back to every unit)."""
-    ok = ~np.isnan(x)
-    n_all = ok.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_all = np.where(ok, x, 0.0).sum(axis=1, keepdims=True) / n_all
-    mean_sec = np.empty_like(x)
-    n_sec = np.empty(x.shape, dtype=np.int64)
-    for s in np.unique(sectors):  # a loop over sectors (a few dozen), not units
-        idx = np.flatnonzero(sectors == s)
-        n = ok[:, idx].sum(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean_sec[:, idx] = np.where(ok[:, idx], x[:, idx], 0.0).sum(axis=1, keepdims=True) / n
-        n_sec[:, idx] = n
-    return np.broadcast_to(mean_all, x.shape), np.broadcast_to(n_all, x.shape), mean_sec, n_sec
+def _prepare(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: dict, levels: list[str]) -> None:
+    """Session settings and the temp tables every query of the build joins against (calendar, units, catalogue,
+    names, text macros): temp objects belong to one connection, so each connection of the build gets its own."""
+    # Bounded memory at province scale: DuckDB spills to disk beyond this, and insertion order is not needed.
+    con.execute(f"SET memory_limit = '{settings['memory_limit']}'")
+    con.execute("SET preserve_insertion_order = false")
+    indicators.prepare_calendar(con, settings["grains"])
+    indicators.create_dims(con, cat)
+    _text_tables(con, cat, levels)
+    _script(con, warehouse.sql_file("indicators/text.sql"))
+    con.execute("CREATE OR REPLACE TEMP TABLE portrait_grains (grain VARCHAR)")
+    con.executemany("INSERT INTO portrait_grains VALUES (?)", [[g] for g in settings["portraits"]["grains"]])
 
 
-def _portrait_inputs(pids, r: scoring.GrainScores, rt: dict, p05, p95, v: indicators.Values, pct: np.ndarray,
-                     sectors: np.ndarray, cols: np.ndarray, n_drivers: int, clearances: int | None):
-    """Small tables the portraits are written from: the index line, every level against its averages, the
-    drivers (indicators whose contribution most exceeds the period's average for that indicator), context."""
-    n_p, n_u, n_l = len(pids), r.n_units, len(r.levels)
-    rows = n_p * n_u
-    pid = np.repeat(pids, n_u)
-    uid = np.tile(np.arange(n_u, dtype=np.int32), n_p)
-    s3 = r.scores.reshape(n_p, n_u, n_l)
-    all_avg, n_all, sec_avg, n_sec = _group_mean_count(s3, sectors)
-    gcode = np.full(r.grades.shape, -1, dtype=np.int8)
-    for k, g in enumerate(scoring.GRADE_LABELS):
-        gcode[r.grades == g] = k
-    idx = pa.table({
-        "pid": pid, "uid": uid, "score": _f(r.scores[:, -1]),
-        "grade_code": pa.array(gcode[:, -1], mask=gcode[:, -1] < 0), "rank": _f(rt["rank"][:, -1]),
-        "rank_p05": _f(p05), "rank_p95": _f(p95), "sector_rank": _f(rt["sector_rank"][:, -1]),
-        "change_prev": _f(rt["change_prev"][:, -1]), "change_yoy": _f(rt["change_yoy"][:, -1]),
-        "rising": rt["rising"][:, -1], "n_units": n_all[:, :, -1].ravel(), "n_sector": n_sec[:, :, -1].ravel(),
-    }, schema=PORTRAIT_IDX)
-    levels = pa.table({
-        "pid": np.repeat(pid, n_l), "uid": np.repeat(uid, n_l),
-        "level_code": np.tile(np.arange(n_l, dtype=np.int8), rows), "score": _f(s3),
-        "sector_avg": _f(sec_avg), "all_avg": _f(all_avg),
-    }, schema=PORTRAIT_LEVELS)
-    c3 = r.contributions.reshape(n_p, n_u, -1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        excess = (c3 - np.nanmean(c3, axis=1, keepdims=True)).reshape(rows, -1)
-    excess = np.where(np.isnan(excess), -np.inf, excess)
-    n = min(n_drivers, excess.shape[1])
-    top = np.argsort(-excess, axis=1, kind="stable")[:, :n]
-    top_ex = np.take_along_axis(excess, top, axis=1)
-    ok = top_ex > 0
-    rr, pos = np.nonzero(ok)
-    ind = cols[top[ok]]
-    flat = lambda a: a.reshape(rows, -1)  # noqa: E731
-    drivers = pa.table({
-        "pid": pid[rr], "uid": uid[rr], "ind": ind.astype(np.int32), "pos": (pos + 1).astype(np.int32),
-        "excess": top_ex[ok], "value": _f(flat(v.value)[rr, ind]),
-        "contribution": _f(r.contributions[rr, top[ok]]), "percentile": _f(flat(pct)[rr, ind]),
-        "flagged": flat(v.level)[rr, ind] > 0,
-    }, schema=DRIVERS)
-    if clearances is None:
-        context = CONTEXT.empty_table()
-    else:
-        num = v.numerator[:, :, clearances].ravel()
-        hit = np.flatnonzero(num > 0)
-        context = pa.table({"pid": pid[hit], "uid": uid[hit], "clearances": num[hit]}, schema=CONTEXT)
-    return idx, levels, drivers, context
+def _grain_texts(con: duckdb.DuckDBPyConnection, cat: Catalogue, build_id: str, limit: int, flags: pa.Table | None,
+                 rows: pa.Table | None, tokens: dict) -> None:
+    """One grain's warnings, their evidence rows and its portraits (on the build's second connection)."""
+    if flags is not None:
+        con.register("flags", flags)
+        _script(con, _sql("warnings.sql", **tokens))
+        con.unregister("flags")
+        ev = [evidence_query(cat, ind, e, limit) for ind in cat.indicators if ind.threshold for e in ind.evidence]
+        if ev:
+            con.execute(f"INSERT INTO warning_evidence{results.STAGED} BY NAME SELECT ? AS build_id, * FROM (\n"
+                        + "\nUNION ALL\n".join(ev) + "\n)", [build_id])
+    if rows is not None:
+        # Read straight from Arrow in small batches: every batch is a task, so both cores build the text.
+        con.register("portrait_rows", pa.Table.from_batches(rows.to_batches(max_chunksize=8192), rows.schema))
+        _script(con, _sql("portraits.sql", **tokens))
+        con.unregister("portrait_rows")
 
 
 def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
@@ -250,41 +191,45 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
     stamp = json.dumps({"catalogue_sha256": cat.sha256, "settings": settings}, sort_keys=True, ensure_ascii=False)
     built_at = dt.datetime.now().replace(microsecond=0)
     build_id = f"{built_at:%Y%m%dT%H%M%S}-{hashlib.sha256(stamp.encode()).hexdigest()[:8]}"
+    levels = [d.id for d in cat.scored_dimensions] + [scoring.TOP]
+    por = settings["portraits"]
+    tokens = {"build_id": build_id, "staged": results.STAGED, "themes_min": int(por["themes_min"]),
+              **portraits.tokens(int(por["drivers"]), len(levels))}
 
     con = warehouse.connect(db)
-    # Bounded memory at province scale: DuckDB spills to disk beyond this, and insertion order is not needed.
-    con.execute(f"SET memory_limit = '{settings['memory_limit']}'")
-    con.execute("SET preserve_insertion_order = false")
+    # A second connection for the text-heavy SQL (warnings, evidence, portraits), which runs alongside the writes
+    # of the main connection: DuckDB runs queries of different connections at the same time.
+    aux = con.cursor()
     staged = False
     try:
         warehouse.apply_schema(con, ("schema.sql", "results.sql"))
-        indicators.prepare_calendar(con, settings["grains"])
+        _prepare(con, cat, settings, levels)
         indicators.check_data(con)
-        indicators.create_dims(con, cat)
+        _prepare(aux, cat, settings, levels)
         slices = indicators.grain_slices(con)
-        raw = indicators.compute_raw(con, cat, slices)
+        raw = indicators.compute_raw(con, cat, slices, aux)
         clock.lap("indicators")
 
         sectors = indicators.unit_sectors(con)
         units = [r[0] for r in con.execute("SELECT unit_name FROM unit_dim ORDER BY uid").fetchall()]
         n_u = len(units)
         period_names = dict(con.execute("SELECT pid, period FROM periods").fetchall())
-        levels = [d.id for d in cat.scored_dimensions] + [scoring.TOP]
         names = results.Names.make(units, cat, levels)
-        _text_tables(con, cat, levels)
         directions = np.array([float(i.direction) for i in cat.indicators])
         cols = np.array([i.code for i in cat.scored])
         ids = [i.id for i in cat.indicators]
         clearances = ids.index("clearances") if "clearances" in ids else None
-        por = settings["portraits"]
+        limit = int(settings["warnings"]["evidence_limit"])
         grains_of = {key: set(settings[key]["grains"]) for key in ("warnings", "portraits", "contributions")}
         engine, sens_rows, coh_rows = [], [], []
-        flag_parts, idx_parts, lvl_parts, drv_parts, ctx_parts = [], [], [], [], []
         results.stage(con, RESULT_TABLES)
         staged = True
         clock.lap("indicators")
 
-        writer = results.Writer()  # DuckDB writes grain g while numpy computes grain g + 1
+        # DuckDB writes grain g (values, scores, contributions on `con`; warnings, evidence, portraits on `aux`)
+        # while numpy computes grain g + 1.
+        writer, texts = results.Writer(), results.Writer()
+        texts.submit(("portrait setup", _script, (aux, _sql("portrait_setup.sql", **tokens))))
         try:
             for grain, (pids, _) in slices.items():
                 n_p = len(pids)
@@ -309,13 +254,11 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
 
                 shape = v.value.shape
                 pct, spct = pct.reshape(shape), spct.reshape(shape)
-                if grain in grains_of["warnings"]:
-                    flag_parts.append(_flags(pids, v))
-                if grain in grains_of["portraits"]:
-                    parts = _portrait_inputs(pids, r, rt, p05.ravel(), p95.ravel(), v, pct, sectors, cols,
-                                             int(por["drivers"]), clearances)
-                    for acc, part in zip((idx_parts, lvl_parts, drv_parts, ctx_parts), parts):
-                        acc.append(part)
+                warned = grain in grains_of["warnings"]
+                flags = _flags(pids, v) if warned else None
+                rows = (portraits.inputs(pids, r, rt, p05.ravel(), p95.ravel(), v, pct, sectors, cols,
+                                         int(por["drivers"]), clearances, warned)
+                        if grain in grains_of["portraits"] else None)
                 norm = np.full(shape, np.nan)
                 norm[:, :, cols] = r.normalised.reshape(n_p, n_u, -1)
                 periods = pa.array([period_names[int(p)] for p in pids], pa.string())
@@ -327,34 +270,17 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
                                   (con, build_id, grain, periods, names, r, cols)))
                 clock.lap("portrait inputs")
                 writer.submit(*steps)
-                del v, r, rt, pct, spct, norm, steps
+                texts.submit(("warnings, evidence, portraits", _grain_texts,
+                              (aux, cat, build_id, limit, flags, rows, tokens)))
+                del v, r, rt, pct, spct, norm, steps, flags, rows
                 clock.lap("wait for writes")
         finally:
-            writer.close()
+            try:
+                writer.close()
+            finally:
+                texts.close()
         clock.lap("wait for writes")
-        clock.timings.update({f"{k} (overlapped)": v for k, v in writer.timings.items()})
-
-        tokens = {"build_id": build_id, "staged": results.STAGED}
-        _arrow_temp(con, "flags", flag_parts, FLAGS)
-        _script(con, _sql("warnings.sql", **tokens), clock, "warnings")
-        clock.lap("warnings")
-
-        limit = int(settings["warnings"]["evidence_limit"])
-        ev_parts = [evidence_query(cat, ind, ev, limit) for ind in cat.indicators if ind.threshold
-                    for ev in ind.evidence]
-        if ev_parts:
-            con.execute(f"INSERT INTO warning_evidence{results.STAGED} BY NAME SELECT ? AS build_id, * FROM (\n"
-                        + "\nUNION ALL\n".join(ev_parts) + "\n)", [build_id])
-        clock.lap("evidence")
-
-        for name, parts, schema in (("portrait_idx", idx_parts, PORTRAIT_IDX),
-                                    ("portrait_levels", lvl_parts, PORTRAIT_LEVELS),
-                                    ("driver_long", drv_parts, DRIVERS), ("portrait_context", ctx_parts, CONTEXT)):
-            _arrow_temp(con, name, parts, schema)
-        con.execute("CREATE OR REPLACE TEMP TABLE portrait_grains (grain VARCHAR)")
-        con.executemany("INSERT INTO portrait_grains VALUES (?)", [[g] for g in por["grains"]])
-        _script(con, _sql("portraits.sql", themes_min=int(por["themes_min"]), **tokens), clock, "portraits")
-        clock.lap("portraits")
+        clock.timings.update({f"{k} (overlapped)": v for k, v in {**writer.timings, **texts.timings}.items()})
 
         weights = engine[0].weights if engine else {}
         cat_rows = _catalogue_rows(cat, weights)
@@ -395,6 +321,7 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
             pass
         raise
     finally:
+        aux.close()
         if staged:  # a failed build leaves the previous results, and no half-written copies
             results.discard(con, RESULT_TABLES)
         con.close()

@@ -15,6 +15,7 @@ the catalogue):
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,16 +132,49 @@ def _monthly_groups(cat: Catalogue) -> dict[tuple[str, str], list]:
     return groups
 
 
-def compute_raw(con: duckdb.DuckDBPyConnection, cat: Catalogue,
-                slices: dict[str, tuple[np.ndarray, slice]]) -> dict[str, Raw]:
+class _Compiled(threading.Thread):
+    """The compiled queries of some indicators as one UNION ALL, fetched as numpy (in a thread when started)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, todo: list):
+        super().__init__(name="zhengtai-indicators", daemon=True)
+        self.con, self.todo = con, list(todo)
+        self.got, self.error = None, None
+
+    def run(self) -> None:
+        if not self.todo:
+            return
+        parts = [f"SELECT pid, uid, {ind.code}::INTEGER AS ind, numerator, denominator, sample FROM (\n{ind.query}\n)"
+                 for ind in self.todo]
+        try:
+            self.got = self.con.execute("\nUNION ALL\n".join(parts)).fetchnumpy()
+        except duckdb.Error as exc:
+            self.error = exc
+
+    def result(self) -> dict:
+        if self.got is None and self.error is None:
+            self.run()
+        if self.error is not None:
+            raise self.error
+        return self.got
+
+
+def compute_raw(con: duckdb.DuckDBPyConnection, cat: Catalogue, slices: dict[str, tuple[np.ndarray, slice]],
+                aux: duckdb.DuckDBPyConnection | None = None) -> dict[str, Raw]:
     """All indicators, all grains, all units. Structured definitions with decomposable aggregates go through
     one monthly pass per ledger; the rest (sql definitions, other aggregates) run as compiled, together in
-    one UNION ALL that DuckDB plans in parallel. A failing query is bound indicator by indicator to name it.
-    Returns a Raw per grain (slices: grain_slices)."""
+    one UNION ALL, on `aux` (a second connection with the same calendar) at the same time when given: the
+    ledgers are small, so one query rarely keeps more than one core busy. A failing query is bound indicator
+    by indicator to name it. Returns a Raw per grain (slices: grain_slices)."""
     n_p = con.execute("SELECT count(*) FROM periods").fetchall()[0][0]
     n_u = con.execute("SELECT count(*) FROM unit_dim").fetchall()[0][0]
     cubes = _Cubes(slices, n_u, len(cat.indicators))
     rest = {ind.code for ind in cat.indicators}
+    groups = _monthly_groups(cat)
+    grouped = {ind.code for parts in groups.values() for ind, *_ in parts}
+    todo = [ind for ind in cat.indicators if ind.code not in grouped]
+    compiled = _Compiled(aux or con, todo)
+    if aux is not None:
+        compiled.start()
 
     bases = [(ind.code, ind.spec["base"]) for ind in cat.indicators if ind.spec and "base" in ind.spec]
     base = {}
@@ -152,7 +186,7 @@ def compute_raw(con: duckdb.DuckDBPyConnection, cat: Catalogue,
             b[p, u] = _floats(got[f"b_{code}"])
             base[code] = b
 
-    for (table, date), parts in _monthly_groups(cat).items():
+    for (table, date), parts in groups.items():
         try:
             got = con.execute(monthly_query(table, date, [(i.code, w, n, d) for i, w, n, d in parts])).fetchnumpy()
         except duckdb.Error:
@@ -167,12 +201,14 @@ def compute_raw(con: duckdb.DuckDBPyConnection, cat: Catalogue,
                           _floats(got[f"n_{c}"]))
             rest.discard(c)
 
-    todo = [ind for ind in cat.indicators if ind.code in rest]
+    todo += [ind for ind in cat.indicators if ind.code in rest and ind.code in grouped]  # a monthly pass failed
+    if aux is not None:
+        compiled.join()
+    if compiled.todo != todo:
+        compiled = _Compiled(con, todo)
     if todo:
-        parts = [f"SELECT pid, uid, {ind.code}::INTEGER AS ind, numerator, denominator, sample FROM (\n{ind.query}\n)"
-                 for ind in todo]
         try:
-            got = con.execute("\nUNION ALL\n".join(parts)).fetchnumpy()
+            got = compiled.result()
         except duckdb.Error:
             from pipelines.analysis.catalogue import validate_sql
 

@@ -1,23 +1,7 @@
--- Warnings of a build, written straight into the (staged, $staged) `warnings` table. Inputs (temp tables): flags(pid, uid, ind,
--- level, threshold, value) = the values of the warning grains that reach a warning level (numpy, see
--- indicators.compute_values), periods, unit_dim, ind_dim, ind_levels, ind_text. Token: $build_id.
--- `flagged` stays behind for the evidence queries (catalogue.evidence_query) and the portraits.
-
--- How a value is shown in Chinese text: shares as percentages, the rest with their unit.
-CREATE OR REPLACE TEMP MACRO show_value(v, unit) AS
-    CASE WHEN v IS NULL THEN '—'
-         WHEN unit = '比例' THEN printf('%.1f%%', v * 100)
-         ELSE printf('%.2f', v) || unit END;
-
--- A period key in Chinese: 2024-03 → 2024年3月, 2024Q1 → 2024年第1季度, 2024H1 → 2024年上半年, 2024 → 2024年,
--- R12-2024-03 → 截至2024年3月的12个月.
-CREATE OR REPLACE TEMP MACRO period_zh(p) AS
-    CASE WHEN p LIKE 'R12-%' THEN '截至' || substr(p, 5, 4) || '年' || substr(p, 10, 2)::INTEGER || '月的12个月'
-         WHEN p LIKE '%Q%' THEN split_part(p, 'Q', 1) || '年第' || split_part(p, 'Q', 2) || '季度'
-         WHEN p LIKE '%H1' THEN substr(p, 1, 4) || '年上半年'
-         WHEN p LIKE '%H2' THEN substr(p, 1, 4) || '年下半年'
-         WHEN p LIKE '____-__' THEN substr(p, 1, 4) || '年' || substr(p, 6, 2)::INTEGER || '月'
-         ELSE p || '年' END;
+-- Warnings of one grain, written straight into the staged `warnings` table. Inputs: flags(pid, uid, ind, level,
+-- threshold, value) = the grain's values that reach a warning level (numpy, see indicators.compute_values),
+-- periods, unit_dim, ind_dim, ind_levels, ind_text, and the macros of text.sql. Tokens: build_id, staged.
+-- `flagged` stays behind for the grain's evidence queries (catalogue.evidence_query).
 
 -- warning_id is stable across builds: a hash of grain, period, unit and indicator.
 CREATE OR REPLACE TEMP TABLE flagged AS
