@@ -198,6 +198,24 @@ def test_failed_build_leaves_the_previous_results(built, tmp_path, settings_file
     assert q(db, "SELECT DISTINCT build_id FROM unit_scores") == [(s.build_id,)]
 
 
+def test_build_failing_midway_leaves_the_previous_results_and_no_staged_tables(built, monkeypatch, settings_file):
+    """Results are written into staged tables by background writers: an error there must fail the build, keep
+    the previous build's results in place and leave no staged copies behind."""
+    from pipelines.analysis import results
+
+    db, s = built
+
+    def disk_full(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(results, "contributions", disk_full)
+    with pytest.raises(OSError, match="disk full"):
+        build(db, settings_path=settings_file, publish=False)
+    assert q(db, "SELECT DISTINCT build_id FROM unit_scores") == [(s.build_id,)]
+    assert q(db, "SELECT count(*) FROM contributions")[0][0] > 0
+    assert q(db, "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%\\_\\_build' ESCAPE '\\'") == []
+
+
 def test_published_snapshot_holds_the_build(built):
     db, s = built
     assert s.published and s.published.exists()

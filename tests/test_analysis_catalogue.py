@@ -76,3 +76,18 @@ def test_threshold_rules_describe_themselves():
     assert th.describe(1, 0) == "IQR fence Q3+1.5·IQR, at least 1"
     assert "Q1−3×IQR" in catalogue.Threshold("iqr", (1.5, 3.0)).describe_zh(-1, 1)
     assert catalogue.Threshold("fixed", (0.5, 0.35)).describe(-1, 1) == "fixed ≤ 0.35"
+
+
+@pytest.mark.parametrize("expr, expected", [
+    ("count(*)", ("count", None)),
+    ("count_if(is_leader)", ("count_if", "is_leader")),
+    ("sum(filing_date - decision_date)", ("sum", "filing_date - decision_date")),
+    ("COUNT_IF(outcome IN ('属实', '(部分)属实'))", ("count_if", "outcome IN ('属实', '(部分)属实')")),
+    ("count(DISTINCT channel)", None),     # distinct counts do not add up over months
+    ("sum(a) + sum(b)", None),             # arithmetic around the call
+    ("max(score)", None),
+    ("sum(x) OVER ()", None),
+    ("count_if(x) FILTER (WHERE y)", None),
+])
+def test_decomposable_aggregates(expr, expected):
+    assert catalogue.decompose(expr) == expected

@@ -1,20 +1,22 @@
-"""`zhengtai build`: ledgers → indicators → composite index → warnings, trends, portraits, in one transaction.
+"""`zhengtai build`: ledgers → indicators → composite index → warnings, trends, portraits; swapped in at once.
 
 Steps (each a set operation in DuckDB or a matrix operation in numpy, never a loop over units or rows):
   1. calendar, and numerators/denominators of every indicator for every period of every grain, in DuckDB
-     (indicators.compute_raw; SQL compiled from the catalogue and in pipelines/sql/indicators/)
-  2. then one grain at a time, on dense period × unit × indicator arrays:
-     values, statuses, missing policy, thresholds, flags (indicators.compute_values); the units × periods
-     panel through the index engine, percentiles, ranks, grades, trends (scoring.py); Monte Carlo rank
-     intervals for the latest periods; coherence per period; and the grain's rows of indicator_values,
-     unit_scores and contributions written through Arrow (results.py), before the next grain is computed,
-     so memory holds one grain at a time
-  3. warnings with their evidence rows, portraits, from small tables the grains left behind
-     (warnings.sql, catalogue.evidence_query, portraits.sql)
-  4. all of it inside one transaction that first empties the result tables, so readers of the warehouse see
-     the previous build or this one, never half; build_runs keeps every build's stamp; then the warehouse is
-     published for the dashboard.
+     (indicators.compute_raw: one monthly pass per ledger for structured definitions, the compiled `sql`
+     definitions alongside on a second connection)
+  2. then one grain at a time, on dense period × unit × indicator arrays: values, statuses, missing policy,
+     thresholds, flags (indicators.compute_values); the units × periods panel through the index engine,
+     percentiles, ranks, grades, trends (scoring.py); Monte Carlo rank intervals for the latest periods;
+     coherence per period. While numpy computes grain g + 1, two writer threads hand grain g to DuckDB:
+     indicator_values, unit_scores and contributions through Arrow (results.py) on the main connection;
+     warnings, their evidence rows and portraits on the second (warnings.sql, catalogue.evidence_query,
+     portraits.py, portraits.sql). Memory holds about two grains.
+  3. everything is written into staged copies of the result tables; one short transaction then swaps them in
+     and records the build in build_runs, so readers see the previous build or this one, never half, and a
+     failed build leaves the previous results. Then the warehouse is published for the dashboard.
 What each grain stores is set in data/index_settings.yaml and documented in results.sql.
+Timings: wall and CPU seconds per step; steps of the writer threads overlap the main thread's and are
+reported as 'write:… (overlapped)'. ZHENGTAI_TRACE_SQL=1 times each statement of the main thread's scripts.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import hashlib
 import json
 import os
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,12 +137,10 @@ def _script(con: duckdb.DuckDBPyConnection, text: str, clock: _Clock | None = No
             clock.lap(f"{name}#{k}")
 
 
-def _f(a) -> pa.Array:
-    return pa.array(np.asarray(a, dtype=float).ravel(), from_pandas=True)  # NaN → NULL
-
-
 FLAGS = pa.schema([("pid", pa.int32()), ("uid", pa.int32()), ("ind", pa.int32()), ("level", pa.int32()),
                    ("threshold", pa.float64()), ("value", pa.float64())])
+
+
 def _flags(pids: np.ndarray, v: indicators.Values) -> pa.Table:
     """The values of a grain that reach a warning level (sparse)."""
     p, u, i = np.nonzero(v.level > 0)

@@ -1,9 +1,12 @@
 """The indicator catalogue (data/indicators.yaml): loading, validation, and compiling definitions to SQL.
 
-Every indicator compiles to one DuckDB query that yields, for every unit and every period of every grain
-at once, (pid, uid, numerator, denominator, sample) — pid/uid being the integer codes of the build's
-`periods` and `unit_dim` temp tables. Validation binds each query against the warehouse schema, so an
-unknown column or broken SQL is reported with the indicator's id before any build work starts.
+Every indicator compiles to one DuckDB query that yields, for every period of every grain at once,
+(pid, uid, numerator, denominator, sample) — pid/uid being the integer codes of the build's `periods` and
+`unit_dim` temp tables: structured definitions for every unit-period (over the grid), `sql` definitions for
+the rows the author's query returns (the build fills in the rest per `absent`). Structured definitions whose
+aggregates add up month by month (`decompose`) are also compiled into one pass per ledger and date column
+(`monthly_query`, `base_query`), which is what the build runs; the per-indicator query stays the reference and
+the fallback. When a query fails, `validate_sql` binds each one to report the indicator's id.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Per grain, the units × periods panel goes through pipelines.index.compute in one call: outlier
 treatment, normalisation, weights and aggregation run over the whole panel, so a score means the same
 in every period of the grain (set index.normalisation_basis: period to normalise period by period).
-Missing-data policies were applied in SQL before (values.sql): what reaches the engine as NaN is left
+Missing-data policies were applied before (indicators.compute_values): what reaches the engine as NaN is left
 out and the other indicators re-weighted. Uncertainty runs the engine's Monte Carlo on the latest
 periods of each grain; coherence statistics come from the engine's helpers.
 """
