@@ -160,6 +160,13 @@ def _period_chunks(n_periods: int, rows_per_period: int):
         yield a, min(n_periods, a + step)
 
 
+def _cols(x: np.ndarray) -> np.ndarray:
+    """periods × units × k → rows in (period, k, unit) order: a unit's neighbours are the other units' values of
+    the same indicator (or level) and period, which DuckDB compresses far better (RLE, ALP) than a row of
+    unrelated indicators; and a period's rows stay together for the readers that filter by period."""
+    return x.transpose(0, 2, 1).ravel()
+
+
 def indicator_values(con, build_id: str, grain: str, periods: pa.Array, names: Names, v: Values,
                      normalised: np.ndarray, pct: np.ndarray, spct: np.ndarray) -> None:
     """Every unit × period × indicator of the grain. normalised, pct, spct: periods × units × indicators."""
@@ -167,21 +174,22 @@ def indicator_values(con, build_id: str, grain: str, periods: pa.Array, names: N
     for a, b in _period_chunks(n_p, n_u * n_i):
         k = b - a
         sl = slice(a, b)
-        smp = v.sample[sl]
-        status = v.status[sl]
+        smp = _cols(v.sample[sl])
         _insert(con, "indicator_values", pa.table({
             "period": _dict(np.repeat(np.arange(a, b), n_u * n_i), periods),
-            "unit_name": _dict(np.tile(np.repeat(np.arange(n_u), n_i), k), names.units),
-            "indicator_id": _dict(np.tile(np.arange(n_i), k * n_u), names.indicators),
-            "numerator": _f(v.numerator[sl]), "denominator": _f(v.denominator[sl]), "value": _f(v.value[sl]),
-            "sample": pa.array(np.nan_to_num(smp).astype(np.int32).ravel(), mask=np.isnan(smp).ravel()),
-            "status": _dict(status, pa.array(STATUS.astype(str))),
-            "normalised": _f(normalised[sl]), "percentile": _f(pct[sl]), "sector_percentile": _f(spct[sl]),
+            "unit_name": _dict(np.tile(np.arange(n_u), k * n_i), names.units),
+            "indicator_id": _dict(np.tile(np.repeat(np.arange(n_i), n_u), k), names.indicators),
+            "numerator": _f(_cols(v.numerator[sl])), "denominator": _f(_cols(v.denominator[sl])),
+            "value": _f(_cols(v.value[sl])),
+            "sample": pa.array(np.nan_to_num(smp).astype(np.int32), mask=np.isnan(smp)),
+            "status": _dict(_cols(v.status[sl]), pa.array(STATUS.astype(str))),
+            "normalised": _f(_cols(normalised[sl])), "percentile": _f(_cols(pct[sl])),
+            "sector_percentile": _f(_cols(spct[sl])),
             # the yellow-level threshold of the indicator in the period, shown next to every value
-            "threshold": _f(np.broadcast_to(v.thresholds[sl, 0, :][:, None, :], (k, n_u, n_i))),
-            "flagged": pa.array(v.level[sl].ravel() > 0),
-            "index_value": _f(v.index_value[sl]),
-            "below_min_sample": pa.array(v.below_min_sample[sl].ravel()),
+            "threshold": _f(np.repeat(v.thresholds[sl, 0, :].ravel(), n_u)),
+            "flagged": pa.array(_cols(v.level[sl]) > 0),
+            "index_value": _f(_cols(v.index_value[sl])),
+            "below_min_sample": pa.array(_cols(v.below_min_sample[sl])),
         }), build_id, grain)
 
 
@@ -196,19 +204,20 @@ def unit_scores(con, build_id: str, grain: str, periods: pa.Array, names: Names,
     top[-1] = True  # rank intervals belong to the index level
     lo = np.where(top[None, None, :], p05[:, :, None], np.nan)
     hi = np.where(top[None, None, :], p95[:, :, None], np.nan)
-    rows = n_u * n_l
-    for a, b in _period_chunks(n_p, rows):
+    cube = lambda x: x.reshape(n_p, n_u, n_l)  # noqa: E731
+    for a, b in _period_chunks(n_p, n_u * n_l):
         k = b - a
-        sl = slice(a * n_u, b * n_u)
+        grade = _cols(cube(code)[a:b])
         _insert(con, "unit_scores", pa.table({
-            "period": _dict(np.repeat(np.arange(a, b), rows), periods),
-            "unit_name": _dict(np.tile(np.repeat(np.arange(n_u), n_l), k), names.units),
-            "level": _dict(np.tile(np.arange(n_l), k * n_u), names.levels),
-            "score": _f(r.scores[sl]), "rank": _f(rt["rank"][sl]),
-            "rank_p05": _f(lo[a:b]), "rank_p95": _f(hi[a:b]),
-            "grade": _dict(np.maximum(code[sl], 0), pa.array(GRADE_LABELS.astype(str)), mask=code[sl] < 0),
-            "sector_rank": _f(rt["sector_rank"][sl]), "change_prev": _f(rt["change_prev"][sl]),
-            "change_yoy": _f(rt["change_yoy"][sl]), "rising": pa.array(rt["rising"][sl].ravel()),
+            "period": _dict(np.repeat(np.arange(a, b), n_u * n_l), periods),
+            "unit_name": _dict(np.tile(np.arange(n_u), k * n_l), names.units),
+            "level": _dict(np.tile(np.repeat(np.arange(n_l), n_u), k), names.levels),
+            "score": _f(_cols(cube(r.scores)[a:b])), "rank": _f(_cols(cube(rt["rank"])[a:b])),
+            "rank_p05": _f(_cols(lo[a:b])), "rank_p95": _f(_cols(hi[a:b])),
+            "grade": _dict(np.maximum(grade, 0), pa.array(GRADE_LABELS.astype(str)), mask=grade < 0),
+            "sector_rank": _f(_cols(cube(rt["sector_rank"])[a:b])),
+            "change_prev": _f(_cols(cube(rt["change_prev"])[a:b])),
+            "change_yoy": _f(_cols(cube(rt["change_yoy"])[a:b])), "rising": pa.array(_cols(cube(rt["rising"])[a:b])),
         }), build_id, grain)
 
 
@@ -216,12 +225,12 @@ def contributions(con, build_id: str, grain: str, periods: pa.Array, names: Name
                   cols: np.ndarray) -> None:
     """The non-missing contributions of every unit × period × scored indicator (cols: their catalogue codes)."""
     n_p, n_u = len(r.pids), r.n_units
-    c3 = r.contributions.reshape(n_p, n_u, -1)
+    c3 = r.contributions.reshape(n_p, n_u, -1).transpose(0, 2, 1)  # (period, indicator, unit) order, see _cols
     for a, b in _period_chunks(n_p, n_u * len(cols)):
-        p, u, j = np.nonzero(~np.isnan(c3[a:b]))
+        p, j, u = np.nonzero(~np.isnan(c3[a:b]))
         ind = cols[j]
         _insert(con, "contributions", pa.table({
             "period": _dict(p + a, periods), "unit_name": _dict(u, names.units),
             "indicator_id": _dict(ind, names.indicators), "dimension": _dict(ind, names.dimensions),
-            "contribution": c3[a:b][p, u, j],
+            "contribution": c3[a:b][p, j, u],
         }), build_id, grain)
