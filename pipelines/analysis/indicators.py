@@ -106,15 +106,21 @@ class _Cubes:
             for cube, x in ((r.numerator, num), (r.denominator, den), (r.sample, smp)):
                 cube[:, :, code] = x if np.isscalar(x) else x[self.starts[g]:self.starts[g] + n]
 
-    def scatter(self, p: np.ndarray, u: np.ndarray, i, num, den, smp) -> None:
-        """Set the cells (p = pid − 1, u, i) to num/den/smp (arrays aligned with p; None leaves a cube as is)."""
+    def scatter(self, p: np.ndarray, u: np.ndarray, columns: list[tuple]) -> None:
+        """Set cells (p = pid − 1, u, i) from long results: columns are (i, num, den, smp), i an indicator code or
+        an array aligned with p, the values arrays aligned with p (None leaves that cube as it is)."""
         for g, r in self.raw.items():
             a = self.starts[g]
-            m = (p >= a) & (p < a + len(r.numerator))
-            ii = i[m] if isinstance(i, np.ndarray) else i
-            for cube, x in ((r.numerator, num), (r.denominator, den), (r.sample, smp)):
-                if x is not None:
-                    cube[p[m] - a, u[m], ii] = x[m]
+            n_p, n_u, n_i = r.numerator.shape
+            m = (p >= a) & (p < a + n_p)
+            if not m.any():
+                continue
+            base = ((p[m] - a).astype(np.int64) * n_u + u[m]) * n_i  # flat positions: one take per column
+            for i, num, den, smp in columns:
+                flat = base + (i[m] if isinstance(i, np.ndarray) else i)
+                for cube, x in ((r.numerator, num), (r.denominator, den), (r.sample, smp)):
+                    if x is not None:
+                        cube.reshape(-1)[flat] = x[m]
 
 
 def _monthly_groups(cat: Catalogue) -> dict[tuple[str, str], list]:
@@ -192,14 +198,16 @@ def compute_raw(con: duckdb.DuckDBPyConnection, cat: Catalogue, slices: dict[str
         except duckdb.Error:
             continue  # left to the compiled queries below, which name the indicator if it is broken
         p, u = np.asarray(got["pid"]) - 1, np.asarray(got["uid"])
+        columns = []
         for ind, _, _, d in parts:
             c = ind.code
             # Unit-periods without rows: numerator and sample 0, denominator the base or 0 (as the compiled query).
             cubes.fill(c, 0.0, base.get(c, 0.0), 0.0)
-            cubes.scatter(p, u, c, np.nan_to_num(_floats(got[f"x_{c}"]), nan=0.0),
-                          None if c in base else np.nan_to_num(_floats(got[f"y_{c}"]), nan=0.0),
-                          _floats(got[f"n_{c}"]))
+            columns.append((c, np.nan_to_num(_floats(got[f"x_{c}"]), nan=0.0),
+                            None if c in base else np.nan_to_num(_floats(got[f"y_{c}"]), nan=0.0),
+                            _floats(got[f"n_{c}"])))
             rest.discard(c)
+        cubes.scatter(p, u, columns)
 
     todo += [ind for ind in cat.indicators if ind.code in rest and ind.code in grouped]  # a monthly pass failed
     if aux is not None:
@@ -223,8 +231,8 @@ def compute_raw(con: duckdb.DuckDBPyConnection, cat: Catalogue, slices: dict[str
         p, u, i = np.asarray(got["pid"]) - 1, np.asarray(got["uid"]), np.asarray(got["ind"])
         n, d, s = _floats(got["numerator"]), _floats(got["denominator"]), _floats(got["sample"])
         z = zero[i]  # absent: zero also stands for NULLs in the rows the query returns
-        cubes.scatter(p, u, i, np.where(z & np.isnan(n), 0.0, n), np.where(z & np.isnan(d), 1.0, d),
-                      np.where(z & np.isnan(s), 0.0, s))
+        cubes.scatter(p, u, [(i, np.where(z & np.isnan(n), 0.0, n), np.where(z & np.isnan(d), 1.0, d),
+                              np.where(z & np.isnan(s), 0.0, s))])
     return cubes.raw
 
 
