@@ -9,7 +9,7 @@ Steps (each a set operation in DuckDB or a matrix operation in numpy, never a lo
      percentiles, ranks, grades, trends (scoring.py); Monte Carlo rank intervals for the latest periods;
      coherence per period. While numpy computes grain g + 1, two writer threads hand grain g to DuckDB:
      indicator_values, unit_scores and contributions through Arrow (results.py) on the main connection;
-     warnings, their evidence rows and portraits on the second (warnings.sql, catalogue.evidence_query,
+     warnings, their evidence rows and portraits on the second (warnings.sql, catalogue.evidence_queries,
      portraits.py, portraits.sql). Memory holds about two grains.
   3. everything is written into staged copies of the result tables; one short transaction then swaps them in
      and records the build in build_runs, so readers see the previous build or this one, never half, and a
@@ -39,7 +39,7 @@ import duckdb
 from pipelines import warehouse
 from pipelines.analysis import catalogue as catalogue_mod
 from pipelines.analysis import indicators, methods, portraits, results, scoring
-from pipelines.analysis.catalogue import Catalogue, evidence_query
+from pipelines.analysis.catalogue import Catalogue, evidence_queries
 
 RESULT_TABLES = ("indicator_catalogue", "indicator_values", "unit_scores", "contributions", "warnings",
                  "warning_evidence", "sensitivity", "coherence", "portraits")
@@ -170,7 +170,7 @@ def _grain_texts(con: duckdb.DuckDBPyConnection, cat: Catalogue, build_id: str, 
         con.register("flags", flags)
         _script(con, _sql("warnings.sql", **tokens))
         con.unregister("flags")
-        ev = [evidence_query(cat, ind, e, limit) for ind in cat.indicators if ind.threshold for e in ind.evidence]
+        ev = evidence_queries(cat, limit)
         if ev:
             con.execute(f"INSERT INTO warning_evidence{results.STAGED} BY NAME SELECT ? AS build_id, * FROM (\n"
                         + "\nUNION ALL\n".join(ev) + "\n)", [build_id])

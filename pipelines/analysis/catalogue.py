@@ -442,22 +442,46 @@ def decompose(expr: str) -> tuple[str, str | None] | None:
 
 
 def evidence_query(cat: Catalogue, ind: Indicator, ev: Evidence, limit: int) -> str:
-    """Rows of `ev.table` behind the flagged values of `ind` (temp table `flagged`: warning_id, pid, uid, ind)."""
-    keys = ", ".join(f"CAST(r.{k} AS VARCHAR)" for k in cat.natural_keys[ev.table])
-    spec = cat.evidence_tables.get(ev.table, {})
+    """Rows of `ev.table` behind the flagged values of `ind` (temp table `flagged`: warning_id, ind, unit_name,
+    period_start, period_end, years): the reference form, bound one by one to name a broken indicator."""
+    return _evidence_sql(cat, ev.table, [(ind.code, ev.where)], limit)
+
+
+def evidence_queries(cat: Catalogue, limit: int) -> list[str]:
+    """The evidence of every warning, one query per ledger table rather than per indicator: each indicator's
+    condition applies to its own flagged rows (CASE on the indicator), so a ledger is joined to the warnings
+    once and a warning keeps its `limit` most recent records, as with one query per indicator. An indicator
+    naming the same table twice gets a second query for its second condition."""
+    groups: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    for ind in cat.indicators:
+        if not ind.threshold:
+            continue
+        seen: dict[str, int] = {}
+        for ev in ind.evidence:
+            k = seen.get(ev.table, 0)
+            seen[ev.table] = k + 1
+            groups.setdefault((ev.table, k), []).append((ind.code, ev.where))
+    return [_evidence_sql(cat, table, conds, limit) for (table, _), conds in groups.items()]
+
+
+def _evidence_sql(cat: Catalogue, table: str, conds: list[tuple[int, str]], limit: int) -> str:
+    keys = ", ".join(f"CAST(r.{k} AS VARCHAR)" for k in cat.natural_keys[table])
+    spec = cat.evidence_tables.get(table, {})
     date = spec.get("date")
     summary = spec.get("summary", "NULL")
+    if len(conds) == 1:
+        where = conds[0][1]
+    else:
+        where = "CASE r.ind " + " ".join(f"WHEN {code} THEN ({cond})" for code, cond in conds) + " END"
     return (
-        f"SELECT r.warning_id, '{ev.table}' AS source_table, concat_ws('|', {keys}) AS record_key,\n"
+        f"SELECT r.warning_id, '{table}' AS source_table, concat_ws('|', {keys}) AS record_key,\n"
         f"       {('r.' + date) if date else 'NULL'}::DATE AS record_date, ({summary})::VARCHAR AS summary\n"
         "FROM (\n"
-        "    SELECT t.*, w.warning_id, p.period_start, p.period_end, p.years\n"
-        "    FROM flagged AS w JOIN periods AS p ON p.pid = w.pid\n"
-        "    JOIN unit_dim AS u ON u.uid = w.uid\n"
-        f"    JOIN {ev.table} AS t ON t.unit_name = u.unit_name\n"
-        f"    WHERE w.ind = {ind.code}\n"
+        "    SELECT t.*, w.warning_id, w.ind, w.period_start, w.period_end, w.years\n"
+        f"    FROM flagged AS w JOIN {table} AS t ON t.unit_name = w.unit_name\n"
+        f"    WHERE w.ind IN ({', '.join(str(code) for code, _ in conds)})\n"
         ") AS r\n"
-        f"WHERE {ev.where}\n"
+        f"WHERE {where}\n"
         f"QUALIFY row_number() OVER (PARTITION BY r.warning_id ORDER BY record_date DESC NULLS LAST, record_key)"
         f" <= {int(limit)}"
     )
@@ -473,7 +497,8 @@ def _bind(con: duckdb.DuckDBPyConnection, ind_id: str, what: str, query: str) ->
 
 def validate_sql(cat: Catalogue, con: duckdb.DuckDBPyConnection) -> None:
     """Bind every definition and evidence query; `con` must hold the build's temp tables (periods.sql)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE flagged (warning_id VARCHAR, pid INTEGER, uid INTEGER, ind INTEGER)")
+    con.execute("""CREATE OR REPLACE TEMP TABLE flagged (warning_id VARCHAR, pid INTEGER, uid INTEGER, ind INTEGER,
+                   unit_name VARCHAR, period_start DATE, period_end DATE, years DOUBLE)""")
     for ind in cat.indicators:
         if ind.form == "sql":  # the author's query must name its output columns
             columns = _bind(con, ind.id, "definition", ind.definition.rstrip(";"))

@@ -1,12 +1,12 @@
 -- Warnings of one grain, written straight into the staged `warnings` table. Inputs: flags(pid, uid, ind, level,
 -- threshold, value) = the grain's values that reach a warning level (numpy, see indicators.compute_values),
 -- periods, unit_dim, ind_dim, ind_levels, ind_text, and the macros of text.sql. Tokens: build_id, staged.
--- `flagged` stays behind for the grain's evidence queries (catalogue.evidence_query).
+-- `flagged` stays behind for the grain's evidence queries (catalogue.evidence_queries).
 
 -- warning_id is stable across builds: a hash of grain, period, unit and indicator.
 CREATE OR REPLACE TEMP TABLE flagged AS
 SELECT substr(md5(concat_ws('|', p.grain, p.period, u.unit_name, d.indicator_id)), 1, 16) AS warning_id,
-       f.pid, f.uid, f.ind, f.level, f.threshold, f.value
+       f.pid, f.uid, f.ind, f.level, f.threshold, f.value, u.unit_name, p.period_start, p.period_end, p.years
 FROM flags AS f
 JOIN periods AS p USING (pid) JOIN unit_dim AS u USING (uid) JOIN ind_dim AS d USING (ind);
 
