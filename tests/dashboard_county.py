@@ -49,10 +49,8 @@ def build_county(root: Path, seed: int = 7) -> Path:
         assert main(["generate", "--scale", "county", "--seed", str(seed), "--out", str(ledgers)]) == 0
         assert main(["init", "--db", str(db)]) == 0
         files = sorted(ledgers.glob("*.xlsx")) + sorted(ledgers.glob("*.csv"))
-        files.sort(key=lambda p: "单位名册" not in p.name)  # the roster first
-        codes = [main(["ingest", "--db", str(db), "--quiet", str(f)]) for f in files]
-        # A ledger the ingest cannot read is the ingest's concern (and its tests'); the dashboard needs most.
-        assert codes[0] == 0 and sum(c == 0 for c in codes) >= len(files) - 2, dict(zip(map(str, files), codes))
+        # One batch, as an analyst would run it (the roster loads first whatever the order); it must succeed.
+        assert main(["ingest", "--db", str(db), "--quiet", *map(str, files)]) == 0
         settings = root / "settings.yaml"
         settings.write_text(SETTINGS, encoding="utf-8")
         assert main(["build", "--db", str(db), "--settings", str(settings)]) == 0
