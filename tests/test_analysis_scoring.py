@@ -41,15 +41,12 @@ def test_percentiles_follow_direction_and_sector():
     np.testing.assert_allclose(sector[:, 1], [0, 100, 0, 100])
 
 
-def test_min_ranks_and_rerank_agree_with_scipy():
+def test_rerank_agrees_with_scipy():
     from scipy.stats import rankdata
 
-    from pipelines.analysis.scoring import min_ranks, rerank
+    from pipelines.analysis.scoring import rerank
 
     rng = np.random.default_rng(5)
-    block = np.round(rng.normal(size=(3, 40, 4)), 1)  # ties on purpose
-    block[rng.random(block.shape) < 0.2] = NAN
-    np.testing.assert_array_equal(min_ranks(block), rankdata(block, method="min", axis=1, nan_policy="omit"))
     # Monte Carlo ranks of 40 units and 2 anchors, re-ranked without the anchors
     runs = rankdata(-np.round(rng.normal(size=(30, 42)), 1), method="min", axis=1).astype(float)
     runs[0, 3] = NAN

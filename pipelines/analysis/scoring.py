@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from pipelines.analysis.catalogue import Catalogue
 from pipelines.index import IndexSettings, compute
 from pipelines.index.coherence import cronbach_alpha
 from pipelines.index.grades import grade_cuts
+from pipelines.index.ranks import rankdata
 from pipelines.index.weighting import pairwise_corr
 
 TOP = "index"
@@ -127,22 +127,6 @@ def score_grain(grain: str, pids: np.ndarray, n_units: int, x: np.ndarray, cat: 
                        contrib, weights, meta, s, [ids[j] for j in np.flatnonzero(flat)])
 
 
-def min_ranks(block: np.ndarray) -> np.ndarray:
-    """Ranks down axis 1 of a 3-d array (1 = smallest, ties share the lowest rank, NaN stays NaN): scipy's
-    rankdata(method="min", nan_policy="omit"), sorting contiguous rows (a third faster at province scale)."""
-    bt = np.ascontiguousarray(np.moveaxis(block, 1, -1))
-    order = np.argsort(bt, axis=-1)  # NaN last: they do not change the ranks of the values before them
-    s = np.take_along_axis(bt, order, axis=-1)
-    new = np.ones(s.shape, dtype=bool)
-    new[..., 1:] = s[..., 1:] != s[..., :-1]
-    first = np.maximum.accumulate(np.where(new, np.arange(bt.shape[-1]), 0), axis=-1)  # start of each tie
-    out = np.empty(bt.shape)
-    np.put_along_axis(out, order, first + 1.0, axis=-1)
-    out = np.moveaxis(out, -1, 1)
-    out[np.isnan(block)] = np.nan
-    return out
-
-
 def percentiles(v: np.ndarray, directions: np.ndarray, n_periods: int, n_units: int,
                 sectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Risk percentiles (0-100, 100 = riskiest, ties share the lowest; SQL percent_rank) of every value among
@@ -150,7 +134,7 @@ def percentiles(v: np.ndarray, directions: np.ndarray, n_periods: int, n_units: 
     cube = (v * directions[None, :]).reshape(n_periods, n_units, -1)
 
     def prank(block: np.ndarray) -> np.ndarray:
-        r = min_ranks(block)
+        r = rankdata(block, method="min", axis=1)
         n = np.sum(~np.isnan(block), axis=1, keepdims=True)
         with np.errstate(invalid="ignore"):
             out = np.where(n > 1, (r - 1) / np.maximum(n - 1, 1) * 100, 0.0)
@@ -174,9 +158,7 @@ def ranks_and_trends(scores: np.ndarray, n_periods: int, n_units: int, sectors: 
     cube = scores.reshape(n_periods, n_units, -1)
 
     def rank(block):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return rankdata(-block, method="min", axis=1, nan_policy="omit")
+        return rankdata(-block, method="min", axis=1)
 
     overall = rank(cube)
     sector = np.full(cube.shape, np.nan)

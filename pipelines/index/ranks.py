@@ -1,0 +1,36 @@
+"""Ranks along one axis with NaN left unranked: scipy's rankdata(method="min"|"average", nan_policy="omit")
+in plain numpy. Importing scipy.stats costs 1.3-1.6 s of start-up on this machine, more than a county build's
+whole computation, and ranking is all the index needs from it (tests check the two agree)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def rankdata(a: np.ndarray, method: str = "average", axis: int = 0) -> np.ndarray:
+    """Ranks (1 = smallest) along `axis`; ties share the lowest rank ("min") or their mean ("average"); NaN
+    values are left out of the ranking and stay NaN. Always float64."""
+    if method not in ("min", "average"):
+        raise ValueError(f"rank method must be 'min' or 'average', not {method!r}")
+    a = np.asarray(a, dtype=float)
+    if a.size == 0:
+        return a.copy()
+    moved = np.ascontiguousarray(np.moveaxis(a, axis, -1))  # contiguous rows sort a third faster
+    n = moved.shape[-1]
+    order = np.argsort(moved, axis=-1, kind="stable")  # NaN sort last, so they do not shift the others' ranks
+    s = np.take_along_axis(moved, order, axis=-1)
+    pos = np.arange(n)
+    new = np.ones(s.shape, dtype=bool)  # position starts a run of equal values
+    new[..., 1:] = s[..., 1:] != s[..., :-1]
+    first = np.maximum.accumulate(np.where(new, pos, 0), axis=-1)
+    if method == "min":
+        sorted_ranks = first + 1.0
+    else:
+        ends = np.ones(s.shape, dtype=bool)  # position ends a run
+        ends[..., :-1] = new[..., 1:]
+        last = np.minimum.accumulate(np.where(ends, pos, n - 1)[..., ::-1], axis=-1)[..., ::-1]
+        sorted_ranks = (first + last) / 2.0 + 1.0
+    out = np.empty(moved.shape)
+    np.put_along_axis(out, order, sorted_ranks, axis=-1)
+    out[np.isnan(moved)] = np.nan
+    return np.moveaxis(out, -1, axis)
