@@ -16,6 +16,7 @@ import pandas as pd
 from pipelines.access.store import Scope
 from pipelines.board.snapshot import Board
 from pipelines.index import IndexSettings, build_framework
+from pipelines.index.aggregation import contributions
 from pipelines.index.engine import aggregate_all, rank_desc
 from pipelines.index.grades import assign_grades
 from pipelines.index.normalisation import scale_floor
@@ -75,8 +76,10 @@ def default_weights(cat: pd.DataFrame, dims: pd.DataFrame) -> tuple[dict[str, fl
     return dict(zip(cat.indicator_id, cat.weight.astype(float))), dict(zip(dims.dimension, dims.weight.astype(float)))
 
 
-def _scores(matrix: pd.DataFrame, cat: pd.DataFrame, ind_w: dict, dim_w: dict, aggregate: str):
-    """Index and dimension scores of every unit in `matrix` (units × indicators) via the index engine."""
+def _scores(matrix: pd.DataFrame, cat: pd.DataFrame, ind_w: dict, dim_w: dict, aggregate: str,
+            with_contributions: bool = False):
+    """Index scores of every unit in `matrix` (units × indicators) via the index engine, the effective
+    indicator weights within their dimension and (when asked) each indicator's contribution to the index."""
     keep = cat[cat.indicator_id.map(lambda i: ind_w.get(i, 0.0) > 0) & cat.dimension.map(lambda d: dim_w.get(d, 0.0) > 0)]
     if keep.empty:
         raise ValueError("至少需要一个权重大于0的指标")
@@ -92,10 +95,37 @@ def _scores(matrix: pd.DataFrame, cat: pd.DataFrame, ind_w: dict, dim_w: dict, a
     fw = build_framework(meta)
     settings = IndexSettings(weights="meta", aggregate=aggregate)
     norm = matrix.reindex(columns=list(fw.indicators)).to_numpy(dtype=float)
-    values, _, used = aggregate_all(norm, fw, settings, scale_floor(norm, settings))
+    floor = scale_floor(norm, settings)
+    values, renorm, used = aggregate_all(norm, fw, settings, floor)
     top = values[-1][:, 0]
     eff = pd.Series(np.asarray(used[0], dtype=float), index=list(fw.levels[0].children))
-    return top, eff
+    if not with_contributions:
+        return top, eff
+    contrib = contributions(values, renorm, [lv.parent_of for lv in fw.levels], settings.aggregate, floor,
+                            settings.geom_shift, settings.geom_zero)
+    return top, eff, pd.DataFrame(contrib, index=matrix.index, columns=list(fw.indicators))
+
+
+def recomputed_contributions(board: Board, grain: str, period: str, unit: str,
+                             identity: str | None = None) -> pd.DataFrame:
+    """One unit's indicator contributions to its index score, re-aggregated from the period's normalised
+    values when the build did not store them (index_settings `contributions.grains`: months are left out at
+    province scale). Same columns as the stored ones; they add up to the published score."""
+    build = board.build(identity)
+    cat = catalogue(board, identity)
+    dims = board.q("dimensions", identity=identity)
+    ind_w, dim_w = default_weights(cat, dims)
+    long = board.q("whatif_matrix", Scope(None), identity=identity, grain=grain, period=period)
+    matrix = long.pivot_table(index="unit_name", columns="indicator_id", values="normalised", aggfunc="first")
+    if unit not in matrix.index:
+        return pd.DataFrame(columns=["indicator_id", "name_zh", "dimension", "dimension_zh", "contribution"])
+    _, _, contrib = _scores(matrix, cat, ind_w, dim_w, aggregation_method(build["settings"] or {}),
+                            with_contributions=True)
+    row = contrib.loc[unit].dropna()
+    info = cat.set_index("indicator_id").reindex(row.index)
+    out = pd.DataFrame({"indicator_id": row.index, "name_zh": info.name_zh.fillna(pd.Series(row.index, index=row.index)),
+                        "dimension": info.dimension, "dimension_zh": info.dimension_zh, "contribution": row.to_numpy()})
+    return out.sort_values("contribution", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def whatif(

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.access.store import AccessDenied, User
+from pipelines.board.method import recomputed_contributions
 from pipelines.board.snapshot import Board
 
 Audit = Callable[[str, str | None, dict], None]  # (action, target, detail)
@@ -63,13 +64,17 @@ def portrait(board: Board, user: User, unit: str, grain: str, period: str, ident
         except (TypeError, ValueError):
             themes_json = []
     idx = scores[scores.level == "index"]
+    contributions = board.q("unit_contributions", period=period, **kw)
+    if contributions.empty and len(idx) and pd.notna(idx.score.iloc[0]):
+        # grains whose contributions the build does not store (months) are re-aggregated on demand
+        contributions = recomputed_contributions(board, grain, period, unit, identity)
     return Portrait(
         unit=unit,
         facts=facts,
         scores=scores,
         peers=peers,
         indicators=indicators,
-        contributions=board.q("unit_contributions", period=period, **kw),
+        contributions=contributions,
         trend=board.q("unit_trend", **kw),
         warnings=board.q("unit_warnings", period=period, **kw),
         activity=board.q("unit_activity_monthly", identity=identity, unit=unit),

@@ -13,9 +13,9 @@
 --   quarter, half, year, rolling12 (warnings.grains, portraits.grains, contributions.grains)
 --                       warnings and warning_evidence, portraits, contributions
 --   month               no warnings (one rare event makes a small unit's month an outlier), no portraits
---                       (too noisy to read as a story), no contributions (nothing reads a month's breakdown
---                       without its portrait; at province scale they were 7.6M of 17M rows): add month to
---                       contributions.grains to store them
+--                       (too noisy to read as a story), no contributions (at province scale they were 7.6M of
+--                       17M rows; the dashboard re-aggregates one month's from indicator_values on demand,
+--                       pipelines/board/method.py): add month to contributions.grains to store them
 --   rank_p05/rank_p95 and sensitivity: the latest period(s) of each grain in uncertainty.grains
 -- A build writes staged copies (<table>__build) and swaps them in with one transaction.
 
