@@ -130,3 +130,17 @@ def test_kind_recognised_and_units_loaded_first_whatever_the_order(db, tmp_path,
     res = zt("ingest", "--db", db, p, roster(tmp_path))
     assert res.code == 0, res.err
     assert q(db, "SELECT kind, rows_loaded FROM ingest_runs ORDER BY run_id") == [("units", 4), ("petitions", 1)]
+
+
+def test_a_folder_loads_its_ledgers_and_skips_excel_lock_files(db, tmp_path, zt):
+    folder = tmp_path / "台账"
+    folder.mkdir()
+    roster(folder)
+    write_csv(folder / "信访.csv", PETITION_HEADER, [petition("XF-1", "2024-03-05")], encoding="utf-8")
+    (folder / "~$信访.xlsx").write_bytes(b"\x00lock")  # Excel's owner file beside an open workbook
+    (folder / "说明.txt").write_text("不是台账", encoding="utf-8")
+    res = zt("ingest", "--db", db, folder)
+    assert res.code == 0, res.err
+    assert q(db, "SELECT count(*) FROM units")[0][0] > 3
+    assert q(db, "SELECT petition_no FROM petitions") == [("XF-1",)]
+    assert q(db, "SELECT count(*) FROM ingest_runs")[0][0] == 2

@@ -53,7 +53,9 @@ def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, 
     console = Console(stderr=True, quiet=quiet)
     expanded: list[Path] = []
     for f in files:
-        found = sorted(p for p in f.iterdir() if p.suffix.lower() in (".xlsx", ".xls", ".csv")) if f.is_dir() else [f]
+        # a folder: its ledgers, not the ~$ lock files Excel leaves beside an open workbook
+        found = sorted(p for p in f.iterdir() if p.suffix.lower() in (".xlsx", ".xls", ".csv")
+                       and not p.name.startswith(("~$", "."))) if f.is_dir() else [f]
         expanded.extend(p.resolve() for p in found)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
