@@ -31,3 +31,10 @@ def test_hand_worked():
 def test_unknown_method_is_refused():
     with pytest.raises(ValueError, match="min"):
         rankdata(np.ones(3), "dense")
+
+
+def test_scores_equal_but_for_float_noise_tie():
+    from pipelines.index.ranks import rank_scores
+
+    s = np.array([[-0.23570226039551581, 1e-17], [-0.23570226039551576, -6.9e-18], [0.7, np.nan]])
+    np.testing.assert_array_equal(rank_scores(s, axis=0), [[2, 1], [2, 1], [1, np.nan]])

@@ -20,7 +20,7 @@ from pipelines.analysis.catalogue import Catalogue
 from pipelines.index import IndexSettings, compute
 from pipelines.index.coherence import cronbach_alpha
 from pipelines.index.grades import grade_cuts
-from pipelines.index.ranks import rankdata
+from pipelines.index.ranks import rank_scores, rankdata
 from pipelines.index.weighting import pairwise_corr
 
 TOP = "index"
@@ -158,7 +158,7 @@ def ranks_and_trends(scores: np.ndarray, n_periods: int, n_units: int, sectors: 
     cube = scores.reshape(n_periods, n_units, -1)
 
     def rank(block):
-        return rankdata(-block, method="min", axis=1)
+        return rank_scores(block, axis=1)
 
     overall = rank(cube)
     sector = np.full(cube.shape, np.nan)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from .ranks import rankdata
+from .ranks import rank_scores
 
 from pipelines.errors import UserError
 from pipelines.index import aggregation, normalisation, treatment, weighting
@@ -111,7 +111,7 @@ def prepare(data: pd.DataFrame, meta: pd.DataFrame, settings: IndexSettings) -> 
 
 def rank_desc(scores: np.ndarray) -> np.ndarray:
     """Ranks down each column: 1 = highest, ties share the best (minimum) rank, NaN stays NaN."""
-    return rankdata(-scores, method="min", axis=0)
+    return rank_scores(scores, axis=0)
 
 
 def aggregate_all(norm: np.ndarray, fw: Framework, settings: IndexSettings, floor: float):

@@ -34,3 +34,12 @@ def rankdata(a: np.ndarray, method: str = "average", axis: int = 0) -> np.ndarra
     np.put_along_axis(out, order, sorted_ranks, axis=-1)
     out[np.isnan(moved)] = np.nan
     return np.moveaxis(out, -1, axis)
+
+
+TIE_DECIMALS = 9  # scores that agree to 1e-9 points are a tie: summation order must not decide a rank
+
+
+def rank_scores(scores: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Ranks of scores along `axis`, 1 = highest; ties (to TIE_DECIMALS) share the best rank; NaN stays NaN.
+    Without the rounding, the same data in another unit order could rank two equal units apart by 1e-17."""
+    return rankdata(-np.round(scores, TIE_DECIMALS), "min", axis=axis)

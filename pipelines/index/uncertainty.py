@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from .ranks import rankdata
+from .ranks import rank_scores
 
 from pipelines.errors import UserError
 from pipelines.index import normalisation
@@ -164,7 +164,7 @@ class _Model:
 
 def _rank_rows(scores: np.ndarray) -> np.ndarray:
     """Rank units within each run (row): 1 = highest, ties share the best rank, NaN stays NaN."""
-    return rankdata(-scores, method="min", axis=1)
+    return rank_scores(scores, axis=1)
 
 
 def _quantiles(ranks: np.ndarray, qs) -> np.ndarray:
