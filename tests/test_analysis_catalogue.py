@@ -62,6 +62,12 @@ def test_shipped_catalogue_covers_the_work_plan_and_binds():
     (lambda d: _ind(d, "overdue_rectification").update(evidence={"from": "inspection_findings", "where": "nonsense_col"}),
      "indicator overdue_rectification: evidence (inspection_findings) does not run"),
     (lambda d: d.update(extra=1), "unknown top-level key"),
+    (lambda d: d["macros"]["credible_reports"].update(body="count_if(topic AND outcomes)"),
+     "macro credible_reports does not run"),
+    (lambda d: d["macros"].update({"Bad-Name": {"body": "1"}}), "macro Bad-Name: a macro name"),
+    (lambda d: d["macros"]["credible_reports"].update(colour="red"), "macro credible_reports: unknown key"),
+    (lambda d: _ind(d, "formalism_density").update(numerator="credible_reports(fourwinds = '形式主义')"),
+     "indicator formalism_density: definition does not run"),
     (lambda d: d["indicators"].append(dict(_ind(d, "case_rate"))), "indicator case_rate: duplicate id"),
 ])
 def test_broken_catalogues_name_the_indicator(tmp_path, edit, message):

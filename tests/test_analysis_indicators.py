@@ -191,3 +191,54 @@ def test_monthly_passes_match_the_compiled_queries(con, monkeypatch):
         for part in ("numerator", "denominator", "sample"):
             np.testing.assert_allclose(getattr(fast[grain], part), getattr(reference[grain], part), rtol=1e-12,
                                        equal_nan=True, err_msg=f"{grain} {part}")
+
+
+def test_credible_reports_discount_reports_that_keep_proving_false():
+    """Topic densities count a substantiated report 1, a disproved one 0 and an unverified one the unit's
+    substantiation rate of the period shrunk towards 1.5/4 (the catalogue's credible_reports macro)."""
+    con = warehouse()
+    insert(con, "units", [unit("诬告镇", 100, "乡镇"), unit("实情镇", 100, "乡镇")])
+    fw = dict(fourwinds="形式主义")
+    insert(con, "petitions", [
+        # 诬告镇 2023: 4 formalism reports, 3 disproved, 1 open → 0 + 1 × (0 + 1.5) / (3 + 4)
+        petition("诬告镇", "2023-01-15", outcome="不属实", **fw),
+        petition("诬告镇", "2023-03-01", outcome="查无实据", **fw),
+        petition("诬告镇", "2023-04-01", outcome="诬告陷害", **fw),
+        petition("诬告镇", "2023-05-01", disposition="留存备查", **fw),
+        # 实情镇 2023: 1 substantiated formalism report, 1 open; a substantiated report on another topic and
+        # an open rural one → 1 + 1 × (2 + 1.5) / (2 + 4)
+        petition("实情镇", "2023-02-01", outcome="属实", **fw),
+        petition("实情镇", "2023-06-01", **fw),
+        petition("实情镇", "2023-07-01", outcome="部分属实", category="廉洁纪律"),
+        petition("实情镇", "2023-12-31", disposition="暂存待查", special_area="乡村振兴"),
+    ])
+    indicators.compute_all(con, catalogue.load(), methods.load())
+    assert val(con, "formalism_density", "2023", "诬告镇") == pytest.approx(1.5 / 7)  # per 100 staff per year
+    assert val(con, "formalism_density", "2023", "诬告镇", "sample") == 4
+    assert val(con, "formalism_density", "2023", "实情镇") == pytest.approx(1 + 3.5 / 6)
+    # the open rural report of a quarter with no verified report counts the prior 1.5/4, annualised
+    assert val(con, "rural_revitalisation_reports", "2023Q4", "实情镇") == pytest.approx(1.5 / 4 / 0.25)
+    con.close()
+
+
+def test_sample_expression_in_monthly_passes_and_compiled_queries(con, monkeypatch, tmp_path):
+    """`sample:` of a structured definition: the monthly pass and the compiled query agree on it."""
+    import yaml
+
+    data = yaml.safe_load(catalogue.CATALOGUE_PATH.read_text(encoding="utf-8"))
+    ind = next(i for i in data["indicators"] if i["id"] == "petition_density")
+    ind["sample"] = "count_if(is_leader)"
+    path = tmp_path / "indicators.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    cat = catalogue.load(path)
+    code = cat.indicator("petition_density").code
+    assert any(i.id == "petition_density" for parts in indicators._monthly_groups(cat).values() for i, *_ in parts)
+    slices = indicators.grain_slices(con)
+    fast = indicators.compute_raw(con, cat, slices)
+    monkeypatch.setattr(indicators, "_monthly_groups", lambda cat: {})
+    reference = indicators.compute_raw(con, cat, slices)
+    year = fast["year"].sample[:, :, code]  # periods × units
+    np.testing.assert_array_equal(year, reference["year"].sample[:, :, code])
+    uid = dict(con.execute("SELECT unit_name, uid FROM unit_dim").fetchall())
+    assert year[0, uid["甲局"]] == 4  # 2023: 4 petitions, all about leaders
+    assert year[0, uid["乙局"]] == 0  # 2 petitions, none about leaders

@@ -26,13 +26,14 @@ from pipelines.settings import DATA_DIR
 CATALOGUE_PATH = DATA_DIR / "indicators.yaml"
 DICTIONARY_PATH = DATA_DIR / "dictionary.yaml"
 
-TOP_KEYS = {"version", "duties", "dimensions", "evidence_tables", "indicators"}
+TOP_KEYS = {"version", "duties", "dimensions", "evidence_tables", "macros", "indicators"}
+MACRO_KEYS = {"params", "body", "doc"}
 DIMENSION_KEYS = {"id", "name_zh", "name_en", "weight", "role"}
 COMMON_KEYS = {
     "id", "name_zh", "name_en", "dimension", "duty", "unit", "scale", "direction", "weight", "min_sample",
     "missing", "threshold", "rationale", "false_positives", "evidence", "role",
 }
-STRUCTURED_KEYS = {"from", "date", "where", "numerator", "denominator", "base"}
+STRUCTURED_KEYS = {"from", "date", "where", "numerator", "denominator", "base", "sample"}
 SQL_KEYS = {"sql", "absent"}
 REQUIRED = ("id", "name_zh", "name_en", "dimension", "duty", "direction", "rationale", "false_positives")
 MISSING_POLICIES = ("impute", "zero", "drop")
@@ -114,6 +115,20 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class Macro:
+    """A shared SQL expression (the catalogue's `macros`), created as a DuckDB TEMP MACRO on every connection
+    of a build, so one rule (e.g. how far unverified reports count) is written once and called by name."""
+    name: str
+    params: tuple[str, ...]
+    body: str
+    doc: str = ""
+
+    @property
+    def ddl(self) -> str:
+        return f"CREATE OR REPLACE TEMP MACRO {self.name}({', '.join(self.params)}) AS ({self.body})"
+
+
+@dataclass(frozen=True)
 class Dimension:
     id: str
     name_zh: str
@@ -132,6 +147,7 @@ class Catalogue:
     indicators: list[Indicator]
     evidence_tables: dict[str, dict]
     natural_keys: dict[str, list[str]] = field(default_factory=dict)
+    macros: dict[str, "Macro"] = field(default_factory=dict)
 
     @property
     def scored(self) -> list[Indicator]:
@@ -207,7 +223,7 @@ def _compile_structured(raw: dict) -> str:
     # Aggregate by integer period code and unit name, then join the (small) aggregate to the grid on integers.
     inner = (
         f"SELECT pm.pid, r.unit_name, ({raw['numerator']}) AS numerator, "
-        f"({den_agg}) AS denominator, count(*) AS n\n"
+        f"({den_agg}) AS denominator, ({raw.get('sample') or 'count(*)'}) AS n\n"
         f"    FROM {raw['from']} AS r\n"
         f"    JOIN period_months AS pm ON pm.month = date_trunc('month', r.{raw['date']})::DATE\n"
         f"    WHERE ({where})\n"
@@ -237,16 +253,17 @@ def _compile_sql(raw: dict) -> str:
     )
 
 
-def monthly_query(table: str, date: str, parts: list[tuple[int, str, tuple, tuple | None]]) -> str:
+def monthly_query(table: str, date: str,
+                  parts: list[tuple[int, str, tuple, tuple | None, tuple | None]]) -> str:
     """One pass over a ledger for every structured indicator defined on it with decomposable aggregates:
     rows are aggregated per unit and month once (each indicator's `where` as a FILTER), then the months are
     summed into every period they belong to. parts: (code, where, (func, arg) numerator, (func, arg) or None
-    denominator). Yields pid, uid and, per code c, n_c (rows), x_c (numerator), y_c (denominator)."""
+    denominator, (func, arg) or None sample (None: the row count)). Yields pid, uid and, per code c, n_c
+    (sample), x_c (numerator), y_c (denominator)."""
     cols, aggs, sums = [], [], []
-    for code, where, num, den in parts:
+    for code, where, num, den, smp in parts:
         cols.append(f"coalesce(({where or 'TRUE'})::BOOLEAN, false) AS w{code}")  # NULL: the row is left out
-        aggs.append(f"count(*) FILTER (WHERE w{code}) AS n{code}")
-        for name, agg in (("x", num), ("y", den)):
+        for name, agg in (("n", smp or ("count", None)), ("x", num), ("y", den)):
             if agg is None:
                 continue
             func, arg = agg
@@ -342,6 +359,7 @@ def load(path: str | Path | None = None, *, dictionary: str | Path | None = None
     dim_ids = {d.id for d in dimensions}
     context_dims = {d.id for d in dimensions if d.context}
 
+    macros = _macros(data.get("macros") or {})
     evidence_tables = data.get("evidence_tables") or {}
     for table in evidence_tables:
         if table not in tables:
@@ -399,8 +417,8 @@ def load(path: str | Path | None = None, *, dictionary: str | Path | None = None
             direction=int(direction), weight=weight, min_sample=int(raw.get("min_sample", 0)), missing=missing,
             threshold=_threshold(ind_id, raw.get("threshold"), direction), rationale=raw["rationale"],
             false_positives=raw["false_positives"], context=context, form="sql" if "sql" in raw else "structured",
-            definition=definition if isinstance(definition, str) else yaml.safe_dump(
-                definition, allow_unicode=True, sort_keys=False).strip(),
+            definition=_with_macros(definition if isinstance(definition, str) else yaml.safe_dump(
+                definition, allow_unicode=True, sort_keys=False).strip(), macros),
             query=query, evidence=_evidence(ind_id, raw, tables),
             spec={k: raw[k] for k in STRUCTURED_KEYS if k in raw} if "sql" not in raw else None,
             absent=raw.get("absent", "missing"),
@@ -410,7 +428,46 @@ def load(path: str | Path | None = None, *, dictionary: str | Path | None = None
     return Catalogue(
         version=str(data["version"]), sha256=hashlib.sha256(blob).hexdigest(), path=path, duties=duties,
         dimensions=dimensions, indicators=indicators, evidence_tables=evidence_tables, natural_keys=natural_keys,
+        macros=macros,
     )
+
+
+def _with_macros(definition: str, macros: dict[str, Macro]) -> str:
+    """The definition as stored and shown, followed by the body of every macro it calls, so a reader of
+    the results (or the 方法与权重 page) sees the whole rule without the catalogue file."""
+    used = [m for m in macros.values() if re.search(rf"\b{m.name}\s*\(", definition)]
+    return "\n".join([definition] + [f"# {m.name}({', '.join(m.params)}) = {' '.join(m.body.split())}" for m in used])
+
+
+def _macros(raw: Any) -> dict[str, Macro]:
+    if not isinstance(raw, dict):
+        raise _fail("macros", "expected a mapping of name → {params, body, doc}")
+    out = {}
+    for name, spec in raw.items():
+        where = f"macro {name}"
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(name)):
+            raise _fail(where, "a macro name is lower-case letters, digits and underscores")
+        if not isinstance(spec, dict) or not spec.get("body"):
+            raise _fail(where, "needs a `body` (a DuckDB expression)")
+        unknown = set(spec) - MACRO_KEYS
+        if unknown:
+            raise _fail(where, f"unknown key(s) {sorted(unknown)}; allowed: {sorted(MACRO_KEYS)}")
+        params = spec.get("params") or []
+        if not isinstance(params, list) or not all(re.fullmatch(r"[a-z_][a-z0-9_]*", str(p)) for p in params):
+            raise _fail(where, "`params` is a list of lower-case names")
+        out[str(name)] = Macro(str(name), tuple(str(p) for p in params), str(spec["body"]).strip(),
+                               str(spec.get("doc", "")).strip())
+    return out
+
+
+def create_macros(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> None:
+    """The catalogue's macros on this connection (temp objects belong to one connection)."""
+    for m in cat.macros.values():
+        try:
+            con.execute(m.ddl)
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise UserError(f"indicator catalogue: macro {m.name} does not run: {first}") from None
 
 
 _AGGREGATE = re.compile(r"^\s*(count|count_if|sum)\s*\((.*)\)\s*$", re.IGNORECASE | re.DOTALL)
@@ -497,6 +554,7 @@ def _bind(con: duckdb.DuckDBPyConnection, ind_id: str, what: str, query: str) ->
 
 def validate_sql(cat: Catalogue, con: duckdb.DuckDBPyConnection) -> None:
     """Bind every definition and evidence query; `con` must hold the build's temp tables (periods.sql)."""
+    create_macros(con, cat)
     con.execute("""CREATE OR REPLACE TEMP TABLE flagged (warning_id VARCHAR, pid INTEGER, uid INTEGER, ind INTEGER,
                    unit_name VARCHAR, period_start DATE, period_end DATE, years DOUBLE)""")
     for ind in cat.indicators:

@@ -23,7 +23,7 @@ import pandas as pd
 
 import duckdb
 
-from pipelines.analysis.catalogue import Catalogue, base_query, decompose, monthly_query
+from pipelines.analysis.catalogue import Catalogue, base_query, create_macros, decompose, monthly_query
 from pipelines.errors import UserError
 from pipelines.warehouse import sql_file
 
@@ -47,7 +47,8 @@ def check_data(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def create_dims(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> None:
-    """The catalogue as two small temp tables the SQL joins against."""
+    """The catalogue as two small temp tables the SQL joins against, and its macros."""
+    create_macros(con, cat)
     rows, levels = [], []
     for ind in cat.indicators:
         th = ind.threshold
@@ -132,9 +133,10 @@ def _monthly_groups(cat: Catalogue) -> dict[tuple[str, str], list]:
             continue
         num = decompose(str(spec["numerator"]))
         den = decompose(str(spec["denominator"])) if "denominator" in spec else None
-        if num is None or ("denominator" in spec and den is None):
+        smp = decompose(str(spec["sample"])) if "sample" in spec else None
+        if num is None or ("denominator" in spec and den is None) or ("sample" in spec and smp is None):
             continue
-        groups.setdefault((spec["from"], spec["date"]), []).append((ind, spec.get("where"), num, den))
+        groups.setdefault((spec["from"], spec["date"]), []).append((ind, spec.get("where"), num, den, smp))
     return groups
 
 
@@ -194,18 +196,18 @@ def compute_raw(con: duckdb.DuckDBPyConnection, cat: Catalogue, slices: dict[str
 
     for (table, date), parts in groups.items():
         try:
-            got = con.execute(monthly_query(table, date, [(i.code, w, n, d) for i, w, n, d in parts])).fetchnumpy()
+            got = con.execute(monthly_query(table, date, [(i.code, *spec) for i, *spec in parts])).fetchnumpy()
         except duckdb.Error:
             continue  # left to the compiled queries below, which name the indicator if it is broken
         p, u = np.asarray(got["pid"]) - 1, np.asarray(got["uid"])
         columns = []
-        for ind, _, _, d in parts:
+        for ind, *_ in parts:
             c = ind.code
             # Unit-periods without rows: numerator and sample 0, denominator the base or 0 (as the compiled query).
             cubes.fill(c, 0.0, base.get(c, 0.0), 0.0)
             columns.append((c, np.nan_to_num(_floats(got[f"x_{c}"]), nan=0.0),
                             None if c in base else np.nan_to_num(_floats(got[f"y_{c}"]), nan=0.0),
-                            _floats(got[f"n_{c}"])))
+                            np.nan_to_num(_floats(got[f"n_{c}"]), nan=0.0)))
             rest.discard(c)
         cubes.scatter(p, u, columns)
 
