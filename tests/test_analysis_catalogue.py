@@ -62,6 +62,10 @@ def test_shipped_catalogue_covers_the_work_plan_and_binds():
     (lambda d: _ind(d, "overdue_rectification").update(evidence={"from": "inspection_findings", "where": "nonsense_col"}),
      "indicator overdue_rectification: evidence (inspection_findings) does not run"),
     (lambda d: d.update(extra=1), "unknown top-level key"),
+    (lambda d: _ind(d, "case_rate").update(threshold={"rule": "iqr", "k": [1.5, 3, 6], "floor": [1, 2]}),
+     "indicator case_rate: threshold `floor` lists 2 values for 3 levels"),
+    (lambda d: _ind(d, "case_rate").update(threshold={"rule": "iqr", "k": [1.5, 3, 6], "floor": [4, 2, 1]}),
+     "indicator case_rate: threshold `floor` .4.0, 2.0, 1.0. must get stricter"),
     (lambda d: d["macros"]["credible_reports"].update(body="count_if(topic AND outcomes)"),
      "macro credible_reports does not run"),
     (lambda d: d["macros"].update({"Bad-Name": {"body": "1"}}), "macro Bad-Name: a macro name"),
@@ -78,8 +82,9 @@ def test_broken_catalogues_name_the_indicator(tmp_path, edit, message):
 
 
 def test_threshold_rules_describe_themselves():
-    th = catalogue.Threshold("iqr", (1.5, 3.0, 6.0), floor=1.0)
+    th = catalogue.Threshold("iqr", (1.5, 3.0, 6.0), floor=(1.0, 2.0, 4.0))
     assert th.describe(1, 0) == "IQR fence Q3+1.5·IQR, at least 1"
+    assert th.describe_zh(1, 2) == "四分位距法 Q3+6×IQR，且不低于4"
     assert "Q1−3×IQR" in catalogue.Threshold("iqr", (1.5, 3.0)).describe_zh(-1, 1)
     assert catalogue.Threshold("fixed", (0.5, 0.35)).describe(-1, 1) == "fixed ≤ 0.35"
 

@@ -47,8 +47,8 @@ OUTPUT_COLUMNS = ("grain", "period", "unit_name", "numerator", "denominator", "s
 class Threshold:
     rule: str                       # fixed | iqr | quantile
     levels: tuple[float, ...]       # one parameter per warning grade, mildest first (黄, 橙, 红)
-    floor: float | None = None      # risky indicators: the threshold is never below this
-    ceiling: float | None = None    # protective indicators: the threshold is never above this
+    floor: tuple[float, ...] | None = None    # risky indicators: each level's threshold is never below its floor
+    ceiling: tuple[float, ...] | None = None  # protective indicators: … never above its ceiling
 
     def describe(self, direction: int, level: int) -> str:
         """How the threshold of one grade was set, e.g. 'IQR fence Q3+1.5·IQR (≥ floor 1)'."""
@@ -60,9 +60,9 @@ class Threshold:
         else:
             text = f"quantile q{p:g}" if direction > 0 else f"quantile q{1 - p:g}"
         if direction > 0 and self.floor is not None:
-            text += f", at least {self.floor:g}"
+            text += f", at least {self.floor[level]:g}"
         if direction < 0 and self.ceiling is not None:
-            text += f", at most {self.ceiling:g}"
+            text += f", at most {self.ceiling[level]:g}"
         return text
 
 
@@ -76,9 +76,9 @@ class Threshold:
         else:
             text = f"分位数法 第{p * 100:g}百分位" if direction > 0 else f"分位数法 第{(1 - p) * 100:g}百分位"
         if direction > 0 and self.floor is not None:
-            text += f"，且不低于{self.floor:g}"
+            text += f"，且不低于{self.floor[level]:g}"
         if direction < 0 and self.ceiling is not None:
-            text += f"，且不高于{self.ceiling:g}"
+            text += f"，且不高于{self.ceiling[level]:g}"
         return text
 
 
@@ -214,7 +214,19 @@ def _threshold(ind_id: str, raw: Any, direction: int) -> Threshold | None:
         raise _fail(where, f"threshold levels {list(levels)} must get stricter from 黄 to 红")
     if "floor" in raw and direction < 0 or "ceiling" in raw and direction > 0:
         raise _fail(where, "use `floor` with risky indicators (direction 1) and `ceiling` with protective ones")
-    return Threshold(rule, levels, raw.get("floor"), raw.get("ceiling"))
+    bounds = {}
+    for key, stricter in (("floor", 1), ("ceiling", -1)):
+        if key not in raw:
+            continue
+        v = raw[key]
+        # One number bounds every level; a list gives each level its own (one per level, mildest first).
+        v = tuple(float(x) for x in v) if isinstance(v, list) else (float(v),) * len(levels)
+        if len(v) != len(levels):
+            raise _fail(where, f"threshold `{key}` lists {len(v)} values for {len(levels)} levels")
+        if list(v) != sorted(v, key=lambda x: stricter * x):
+            raise _fail(where, f"threshold `{key}` {list(v)} must get stricter from 黄 to 红")
+        bounds[key] = v
+    return Threshold(rule, levels, bounds.get("floor"), bounds.get("ceiling"))
 
 
 def _compile_structured(raw: dict) -> str:

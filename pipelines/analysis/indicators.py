@@ -55,8 +55,8 @@ def create_dims(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> None:
         rows.append({
             "ind": ind.code, "indicator_id": ind.id, "dimension": ind.dimension, "direction": ind.direction,
             "min_sample": ind.min_sample, "missing": ind.missing, "scale": ind.scale,
-            "rule": th.rule if th else None, "floor": th.floor if th else None,
-            "ceiling": th.ceiling if th else None, "context": ind.context,
+            "rule": th.rule if th else None, "floor": th.floor[0] if th and th.floor else None,
+            "ceiling": th.ceiling[0] if th and th.ceiling else None, "context": ind.context,
         })
         if th:
             for k, param in enumerate(th.levels):
@@ -353,9 +353,9 @@ def _thresholds(cat: Catalogue, xs: np.ndarray, n: np.ndarray) -> np.ndarray:
             else:
                 t = qtile(x, m, param if up else 1 - param)
             if up and th.floor is not None:
-                t = np.maximum(t, th.floor)
+                t = np.maximum(t, th.floor[k])
             if not up and th.ceiling is not None:
-                t = np.minimum(t, th.ceiling)
+                t = np.minimum(t, th.ceiling[k])
             out[:, k, c] = np.where(m > 0, t, np.nan)  # no value counts: no threshold, fixed rules included
     return out
 
