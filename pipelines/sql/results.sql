@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS indicator_catalogue (
     unit          VARCHAR,               -- display unit of the value: 比例 (a share, shown as %), 件/百人·年 …
     min_sample    INTEGER,               -- records needed before the value counts
     missing       VARCHAR,               -- missing-data policy: impute | zero | drop
-    threshold_rule VARCHAR,              -- the yellow-level warning rule, NULL when the indicator never warns
+    threshold_rule VARCHAR,              -- each level's warning rule (黄; 橙; 红), NULL when the indicator never warns
     dimension_weight DOUBLE,             -- weight of the indicator's dimension in the index
     context       BOOLEAN                -- shown in portraits, not part of the index (weight 0)
 );
