@@ -76,10 +76,9 @@ def default_weights(cat: pd.DataFrame, dims: pd.DataFrame) -> tuple[dict[str, fl
     return dict(zip(cat.indicator_id, cat.weight.astype(float))), dict(zip(dims.dimension, dims.weight.astype(float)))
 
 
-def _scores(matrix: pd.DataFrame, cat: pd.DataFrame, ind_w: dict, dim_w: dict, aggregate: str,
-            with_contributions: bool = False):
+def _scores(matrix: pd.DataFrame, cat: pd.DataFrame, ind_w: dict, dim_w: dict, aggregate: str):
     """Index scores of every unit in `matrix` (units × indicators) via the index engine, the effective
-    indicator weights within their dimension and (when asked) each indicator's contribution to the index."""
+    indicator weights within their dimension and each indicator's contribution to the index."""
     keep = cat[cat.indicator_id.map(lambda i: ind_w.get(i, 0.0) > 0) & cat.dimension.map(lambda d: dim_w.get(d, 0.0) > 0)]
     if keep.empty:
         raise ValueError("至少需要一个权重大于0的指标")
@@ -99,11 +98,28 @@ def _scores(matrix: pd.DataFrame, cat: pd.DataFrame, ind_w: dict, dim_w: dict, a
     values, renorm, used = aggregate_all(norm, fw, settings, floor)
     top = values[-1][:, 0]
     eff = pd.Series(np.asarray(used[0], dtype=float), index=list(fw.levels[0].children))
-    if not with_contributions:
-        return top, eff
     contrib = contributions(values, renorm, [lv.parent_of for lv in fw.levels], settings.aggregate, floor,
                             settings.geom_shift, settings.geom_zero)
     return top, eff, pd.DataFrame(contrib, index=matrix.index, columns=list(fw.indicators))
+
+
+@dataclass
+class _Period:
+    """What re-aggregating one period needs: the catalogue, the build's weights and aggregation, and the
+    normalised values of every unit (units × indicators; ranks stay county ranks)."""
+    cat: pd.DataFrame
+    ind_w: dict[str, float]
+    dim_w: dict[str, float]
+    aggregate: str
+    matrix: pd.DataFrame
+
+
+def _period(board: Board, grain: str, period: str, identity: str | None) -> _Period:
+    cat = catalogue(board, identity)
+    ind_w, dim_w = default_weights(cat, board.q("dimensions", identity=identity))
+    long = board.q("whatif_matrix", Scope(None), identity=identity, grain=grain, period=period)
+    matrix = long.pivot_table(index="unit_name", columns="indicator_id", values="normalised", aggfunc="first")
+    return _Period(cat, ind_w, dim_w, aggregation_method(board.build(identity)["settings"] or {}), matrix)
 
 
 def recomputed_contributions(board: Board, grain: str, period: str, unit: str,
@@ -111,18 +127,12 @@ def recomputed_contributions(board: Board, grain: str, period: str, unit: str,
     """One unit's indicator contributions to its index score, re-aggregated from the period's normalised
     values when the build did not store them (index_settings `contributions.grains`: months are left out at
     province scale). Same columns as the stored ones; they add up to the published score."""
-    build = board.build(identity)
-    cat = catalogue(board, identity)
-    dims = board.q("dimensions", identity=identity)
-    ind_w, dim_w = default_weights(cat, dims)
-    long = board.q("whatif_matrix", Scope(None), identity=identity, grain=grain, period=period)
-    matrix = long.pivot_table(index="unit_name", columns="indicator_id", values="normalised", aggfunc="first")
-    if unit not in matrix.index:
+    p = _period(board, grain, period, identity)
+    if unit not in p.matrix.index:
         return pd.DataFrame(columns=["indicator_id", "name_zh", "dimension", "dimension_zh", "contribution"])
-    _, _, contrib = _scores(matrix, cat, ind_w, dim_w, aggregation_method(build["settings"] or {}),
-                            with_contributions=True)
+    _, _, contrib = _scores(p.matrix, p.cat, p.ind_w, p.dim_w, p.aggregate)
     row = contrib.loc[unit].dropna()
-    info = cat.set_index("indicator_id").reindex(row.index)
+    info = p.cat.set_index("indicator_id").reindex(row.index)
     out = pd.DataFrame({"indicator_id": row.index, "name_zh": info.name_zh.fillna(pd.Series(row.index, index=row.index)),
                         "dimension": info.dimension, "dimension_zh": info.dimension_zh, "contribution": row.to_numpy()})
     return out.sort_values("contribution", ascending=False, kind="stable").reset_index(drop=True)
@@ -137,17 +147,11 @@ def whatif(
     dimension_weights: dict[str, float],
     identity: str | None = None,
 ) -> WhatIf:
-    build = board.build(identity)
-    cat = catalogue(board, identity)
-    dims = board.q("dimensions", identity=identity)
-    base_ind, base_dim = default_weights(cat, dims)
-    aggregate = aggregation_method(build["settings"] or {})
+    p = _period(board, grain, period, identity)
+    matrix = p.matrix
     rule = {"thresholds": grade_cuts(board, grain, identity)}
-
-    long = board.q("whatif_matrix", Scope(None), identity=identity, grain=grain, period=period)
-    matrix = long.pivot_table(index="unit_name", columns="indicator_id", values="normalised", aggfunc="first")
-    base, _ = _scores(matrix, cat, base_ind, base_dim, aggregate)
-    new, used = _scores(matrix, cat, indicator_weights, dimension_weights, aggregate)
+    base, _, _ = _scores(matrix, p.cat, p.ind_w, p.dim_w, p.aggregate)
+    new, used, _ = _scores(matrix, p.cat, indicator_weights, dimension_weights, p.aggregate)
 
     published = board.q("period_scores", Scope(None), identity=identity, grain=grain, period=period)
     published = published[published.level == "index"].set_index("unit_name")
