@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -25,35 +24,21 @@ uncertainty: {draws: 100, grains: [quarter, year]}
 """
 
 
-@contextmanager
-def _env(**values):
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def build_county(root: Path, seed: int = 7) -> Path:
     """Generate, ingest and build a synthetic county under `root`; returns the warehouse path."""
     from pipelines.cli import main
 
     root.mkdir(parents=True, exist_ok=True)
     ledgers, db = root / "ledgers", root / "county.duckdb"
-    with _env(ZHENGTAI_KEY_FILE=str(root / "pseudonym.key")):
-        assert main(["generate", "--scale", "county", "--seed", str(seed), "--out", str(ledgers)]) == 0
-        assert main(["init", "--db", str(db)]) == 0
-        files = sorted(ledgers.glob("*.xlsx")) + sorted(ledgers.glob("*.csv"))
-        # One batch, as an analyst would run it (the roster loads first whatever the order); it must succeed.
-        assert main(["ingest", "--db", str(db), "--quiet", *map(str, files)]) == 0
-        settings = root / "settings.yaml"
-        settings.write_text(SETTINGS, encoding="utf-8")
-        assert main(["build", "--db", str(db), "--settings", str(settings)]) == 0
+    key = ["--key", str(root / "pseudonym.key")]
+    assert main(["generate", "--scale", "county", "--seed", str(seed), "--out", str(ledgers)]) == 0
+    assert main(["init", "--db", str(db), *key]) == 0
+    files = sorted(ledgers.glob("*.xlsx")) + sorted(ledgers.glob("*.csv"))
+    # One batch, as an analyst would run it (the roster loads first whatever the order); it must succeed.
+    assert main(["ingest", "--db", str(db), "--quiet", *key, *map(str, files)]) == 0
+    settings = root / "settings.yaml"
+    settings.write_text(SETTINGS, encoding="utf-8")
+    assert main(["build", "--db", str(db), "--settings", str(settings)]) == 0
     assert published_path(db).exists()
     return db
 

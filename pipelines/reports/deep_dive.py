@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,36 +73,19 @@ def _build_demo(root: Path, seed: int) -> None:
 
     work = Path(tempfile.mkdtemp(prefix=root.name + "-", dir=root.parent))
     ledgers, db = work / "ledgers", work / "county.duckdb"
-    with _env(ZHENGTAI_KEY_FILE=str(work / "pseudonym.key")):
-        steps = [["generate", "--scale", "county", "--seed", str(seed), "--out", str(ledgers)],
-                 ["init", "--db", str(db)]]
-        for args in steps:
-            if main(args) != 0:
-                raise UserError(f"building the demo county failed at `zhengtai {args[0]}`")
-        files = sorted(ledgers.glob("*.xlsx")) + sorted(ledgers.glob("*.csv"))
-        files.sort(key=lambda p: "单位名册" not in p.name)  # the roster first
-        main(["ingest", "--db", str(db), "--quiet", *map(str, files)])  # bad rows are the point: not fatal
-        if main(["build", "--db", str(db), "--no-publish"]) != 0:
-            raise UserError("building the demo county failed at `zhengtai build`")
+    key = ["--key", str(work / "pseudonym.key")]  # a throw-away key, never the team's
+    steps = [["generate", "--scale", "county", "--seed", str(seed), "--out", str(ledgers)],
+             ["init", "--db", str(db), *key],
+             ["ingest", "--db", str(db), "--quiet", *key, str(ledgers)],  # bad rows are rejected, not fatal
+             ["build", "--db", str(db), "--no-publish"]]
+    for args in steps:
+        if main(args) != 0:
+            raise UserError(f"building the demo county failed at `zhengtai {args[0]}`")
     (work / "complete").touch()
     try:
         os.replace(work, root)
     except OSError:  # another notebook finished first: use its county
         shutil.rmtree(work, ignore_errors=True)
-
-
-@contextmanager
-def _env(**values):
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def show(fig) -> None:
