@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import xlsxwriter
 
 UNIT_HEADER = ["序号", "单位名称", "简称", "单位类别", "所属领域", "派驻组", "编制人数", "年度预算（万元）", "主要负责人"]
@@ -104,3 +105,12 @@ def write_xls(path: Path, header: list[str], rows: list[list[object]], *, title:
 
 def roster(dirpath: Path) -> Path:
     return write_xlsx(dirpath / "单位名册.xlsx", UNIT_HEADER, UNIT_ROWS, title="2024年驻在单位名册")
+
+
+def q(db, sql, *params):
+    """Rows of a query on a warehouse file, opened read-only and closed again."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()

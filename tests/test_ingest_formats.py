@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
 
-from tests.ledger_files import PETITION_HEADER, petition, roster, write_csv, write_xls, write_xlsx
-
-
-def q(db, sql, *params):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
+from tests.ledger_files import PETITION_HEADER, petition, q, roster, write_csv, write_xls, write_xlsx
 
 
 def test_unit_master_types_and_scales(db, tmp_path, zt):

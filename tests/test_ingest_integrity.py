@@ -18,15 +18,7 @@ from hypothesis import strategies as st
 
 from pipelines.ingest import units as units_mod
 from pipelines.privacy import Pseudonymiser
-from tests.ledger_files import PETITION_HEADER, petition, roster, write_csv
-
-
-def q(db, sql, *params):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
+from tests.ledger_files import PETITION_HEADER, petition, q, roster, write_csv
 
 
 def snapshot(db) -> dict[str, list]:

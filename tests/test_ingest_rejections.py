@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import pytest
 
-from tests.ledger_files import PETITION_HEADER, petition, roster, write_csv
-
-
-def q(db, sql, *params):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
+from tests.ledger_files import PETITION_HEADER, petition, q, roster, write_csv
 
 
 CASES = [

@@ -9,9 +9,7 @@ every test is self-contained otherwise, so the tests can spread over xdist worke
 from __future__ import annotations
 
 import json
-import os
 import re
-import time
 import warnings
 from pathlib import Path
 
@@ -19,45 +17,17 @@ import duckdb
 import pytest
 
 from pipelines.reports import wording as W
-from tests.dashboard_county import build_county, foreign_names
+from tests.dashboard_county import foreign_names, shared_county
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reports_county")]
 
 PERIOD = "2024Q4"
-_COUNTY: dict[str, Path] = {}
 
 
 def county_warehouse(tmp_path_factory) -> Path:
-    """The county warehouse both the report and the notebook tests read, built once per test run.
-
-    The xdist group should keep these tests on one worker, but pytest 9 ignores the node-id suffix
-    xdist 3.8 uses for groups, so they may spread over workers: the first worker to take the lock file
-    builds under the run's shared temp folder and the others wait for it (they only read the warehouse).
-    """
-    if "db" in _COUNTY:
-        return _COUNTY["db"]
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    root = shared / "reports-county"
-    ready, failed = shared / "reports-county.ready", shared / "reports-county.failed"
-    try:
-        os.close(os.open(shared / "reports-county.lock", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
-        deadline = time.monotonic() + 600
-        while not ready.exists():
-            if failed.exists() or time.monotonic() > deadline:
-                pytest.fail("another worker failed to build the county warehouse")
-            time.sleep(0.5)
-        _COUNTY["db"] = Path(ready.read_text(encoding="utf-8"))
-        return _COUNTY["db"]
-    try:
-        db = build_county(root)
-    except BaseException:
-        failed.touch()
-        raise
-    ready.write_text(str(db), encoding="utf-8")
-    _COUNTY["db"] = db
-    return db
+    """The county warehouse the report, notebook and dashboard tests all read: built once per test run by
+    the first worker to ask (tests.dashboard_county.shared_county)."""
+    return shared_county(tmp_path_factory)
 
 
 def county_truth(db: Path) -> Path:
