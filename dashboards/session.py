@@ -30,7 +30,7 @@ from pipelines.access.store import (  # noqa: E402
 )
 from pipelines.board import Board, alerts, method, overview  # noqa: E402
 from pipelines.board import portrait as portrait_mod  # noqa: E402
-from pipelines.board.periods import grain_zh, period_zh  # noqa: E402
+from pipelines.board.periods import default_grain, grain_zh, period_zh  # noqa: E402
 from pipelines.warehouse import published_path  # noqa: E402
 
 DISCLAIMER = "评分仅提示需关注的风险，不代表存在违纪违法问题。"
@@ -250,7 +250,8 @@ def period_controls(ctx: Context) -> tuple[str, str, overview.Options]:
     if not opts.grains:
         st.warning("当前快照没有评分结果：请先运行 `zhengtai build`。")
         st.stop()
-    grain = st.sidebar.selectbox("统计粒度", opts.grains, format_func=grain_zh, key="grain")
+    grain = st.sidebar.selectbox("统计粒度", opts.grains, index=opts.grains.index(default_grain(opts.grains)),
+                                 format_func=grain_zh, key="grain")
     periods = opts.periods[grain]
     if st.session_state.get("period") not in periods:
         st.session_state["period"] = periods[-1]

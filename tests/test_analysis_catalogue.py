@@ -84,8 +84,9 @@ def test_broken_catalogues_name_the_indicator(tmp_path, edit, message):
 def test_threshold_rules_describe_themselves():
     th = catalogue.Threshold("iqr", (1.5, 3.0, 6.0), floor=(1.0, 2.0, 4.0))
     assert th.describe(1, 0) == "IQR fence Q3+1.5·IQR, at least 1"
-    assert th.describe_zh(1, 2) == "四分位距法 Q3+6×IQR，且不低于4"
-    assert "Q1−3×IQR" in catalogue.Threshold("iqr", (1.5, 3.0)).describe_zh(-1, 1)
+    assert th.describe_zh(1, 2) == "离群值法：高于全县上四分位数加6倍四分位距，且不低于4"
+    assert catalogue.Threshold("iqr", (1.5, 3.0)).describe_zh(-1, 1) == "离群值法：低于全县下四分位数减3倍四分位距"
+    assert catalogue.Threshold("fixed", (0.5, 0.35)).describe_zh(-1, 1, "比例") == "固定阈值：不高于35%"
     assert catalogue.Threshold("fixed", (0.5, 0.35)).describe(-1, 1) == "fixed ≤ 0.35"
 
 

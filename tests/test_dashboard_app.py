@@ -164,8 +164,12 @@ def test_admin_page_lists_users_and_the_audit_trail(monkeypatch, fixture_db, use
     at = signed_in(monkeypatch, fixture_db, users, ADMIN)
     go(at, "admin")
     tables = [d.value for d in at.dataframe]
-    assert set(tables[0].name) == {"lead_a", "ana_a", "root"}
-    assert "预警清单_test.xlsx" in set(tables[-1].target)
+    assert set(tables[0]["用户名"]) == {"lead_a", "ana_a", "root"}
+    assert set(tables[0]["角色"]) == {"领导", "分析员", "管理员"}
+    log = tables[-1]
+    export = log[log["对象"] == "预警清单_test.xlsx"]
+    assert list(export["操作"]) == ["导出"] and list(export["详情"]) == ["行数：3"]
+    assert list(export["角色"]) == ["分析员"]
 
 
 def test_method_page_whatif_baseline_changes_nothing(monkeypatch, fixture_db, users):

@@ -5,6 +5,7 @@ import streamlit as st
 
 import session
 from pipelines.access.store import ROLE_ZH, ROLES
+from pipelines.board import admin
 from pipelines.errors import UserError
 
 ctx = session.context()
@@ -14,10 +15,8 @@ if not ctx.user.is_admin:  # the page is only registered for admins; this guards
 session.header("用户与审计")
 
 st.subheader("用户")
-users = pd.DataFrame(ctx.store.list())
-st.dataframe(users, hide_index=True, column_config={
-    "name": "用户名", "role": "角色", "teams": "派驻组范围（* 为全部）", "locked": "已锁定", "failed_count": "连续失败",
-    "last_login": "最近登录", "created_at": "创建时间", "password": "本地密码"})
+users = admin.users_table(ctx.store)
+st.dataframe(users, hide_index=True)
 
 with st.expander("添加或更新用户"):
     with st.form("add_user", clear_on_submit=True):
@@ -36,7 +35,7 @@ with st.expander("添加或更新用户"):
 
 if len(users):
     c1, c2 = st.columns(2)
-    target = c1.selectbox("选择用户", list(users.name), key="admin_target")
+    target = c1.selectbox("选择用户", list(users["用户名"]), key="admin_target")
     if c2.button("解除锁定", key="admin_unlock"):
         ctx.store.unlock(target)
         ctx.store.audit(ctx.user, "user_unlock", target, {})
@@ -59,11 +58,6 @@ st.dataframe(pd.DataFrame([
 st.caption("登录锁定参数由环境变量 ZHENGTAI_MAX_FAILURES / ZHENGTAI_LOCK_MINUTES 设置；OIDC 在 .streamlit/secrets.toml 的 [auth] 中配置。")
 
 st.subheader("审计日志")
-action = st.selectbox("操作类型", ["", "view_records", "export", "denied", "login", "login_failed", "locked",
-                                  "login_locked", "user_add", "user_remove", "user_unlock"],
-                      format_func=lambda a: a or "全部", key="audit_action")
-log = pd.DataFrame(ctx.store.audit_log(limit=1000, action=action or None))
-if len(log):
-    log["detail"] = log.detail.map(lambda d: ", ".join(f"{k}={v}" for k, v in d.items()))
-st.dataframe(log, hide_index=True, column_config={
-    "at": "时间", "user": "用户", "role": "角色", "action": "操作", "target": "对象", "detail": "详情"})
+actions = admin.action_options()
+action = st.selectbox("操作类型", list(actions), format_func=actions.get, key="audit_action")
+st.dataframe(admin.audit_table(ctx.store, action=action), hide_index=True)

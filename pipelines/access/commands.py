@@ -64,7 +64,7 @@ def users_add(name, role, teams, all_teams, password_stdin, replace, db, users_p
     store = UserStore(_users_path(db, users_path))
     user = store.add(name, password, role, None if all_teams else teams, replace=replace)
     store.audit("cli", "user_add", name, {"role": role, "teams": list(user.teams) if user.teams else "*"})
-    click.echo(f"user {user.name} ({user.role}, {user.teams_zh}) saved in {store.path}")
+    click.echo(f"user {user.name} ({user.role_zh}, {user.teams_zh}) saved in {store.path}")
 
 
 @users.command("remove")
@@ -105,10 +105,12 @@ def users_list(db, users_path) -> None:
     from pipelines.access.store import UserStore
 
     store = UserStore(_users_path(db, users_path), create=False)
-    table = Table("name", "role", "teams", "locked", "failed", "last login")
-    for u in store.list():
-        table.add_row(u["name"], u["role"], u["teams"], "yes" if u["locked"] else "", str(u["failed_count"]),
-                      u["last_login"])
+    from pipelines.board.admin import users_table
+
+    users = users_table(store)
+    table = Table(*users.columns)
+    for row in users.itertuples(index=False):
+        table.add_row(*(str(v) for v in row))
     Console().print(table)
 
 

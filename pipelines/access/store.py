@@ -21,10 +21,11 @@ from typing import Iterable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from pipelines import vocabulary
 from pipelines.errors import UserError
 
 ROLES = ("leader", "analyst", "admin")
-ROLE_ZH = {"leader": "领导", "analyst": "分析员", "admin": "管理员"}
+ROLE_ZH = {r: vocabulary.word("role", r) for r in ROLES}
 ALL_TEAMS = "*"
 MIN_PASSWORD = 8
 

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import yaml
 
+from pipelines import vocabulary
 from pipelines.errors import UserError
 from pipelines.settings import DATA_DIR
 
@@ -66,20 +67,11 @@ class Threshold:
         return text
 
 
-    def describe_zh(self, direction: int, level: int) -> str:
-        """The same in Chinese, for warning messages."""
-        p = self.levels[level]
-        if self.rule == "fixed":
-            return f"固定阈值{'≥' if direction > 0 else '≤'}{p:g}"
-        if self.rule == "iqr":
-            text = f"四分位距法 Q3+{p:g}×IQR" if direction > 0 else f"四分位距法 Q1−{p:g}×IQR"
-        else:
-            text = f"分位数法 第{p * 100:g}百分位" if direction > 0 else f"分位数法 第{(1 - p) * 100:g}百分位"
-        if direction > 0 and self.floor is not None:
-            text += f"，且不低于{self.floor[level]:g}"
-        if direction < 0 and self.ceiling is not None:
-            text += f"，且不高于{self.ceiling[level]:g}"
-        return text
+    def describe_zh(self, direction: int, level: int, unit: str | None = None) -> str:
+        """The same as a sentence in the team's words (data/vocabulary.yaml), for messages and pages."""
+        bound = self.floor if direction > 0 else self.ceiling
+        return vocabulary.threshold_rule(self.rule, direction, self.levels[level],
+                                         bound[level] if bound is not None else None, unit)
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def create_dims(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> None:
         if th:
             for k, param in enumerate(th.levels):
                 levels.append({"ind": ind.code, "level": k + 1, "param": param,
-                               "rule_text": th.describe(ind.direction, k), "rule_zh": th.describe_zh(ind.direction, k)})
+                               "rule_text": th.describe(ind.direction, k), "rule_zh": th.describe_zh(ind.direction, k, ind.unit)})
     dims = pd.DataFrame(rows).astype({"floor": "float64", "ceiling": "float64"})
     lv = pd.DataFrame(levels, columns=["ind", "level", "param", "rule_text", "rule_zh"])
     con.register("ind_dim_df", dims)

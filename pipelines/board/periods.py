@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-GRAIN_ZH = {"quarter": "季度", "month": "月度", "half": "半年", "year": "年度", "rolling12": "滚动12个月"}
-GRAIN_ORDER = tuple(GRAIN_ZH)  # the default grain first
+from pipelines import vocabulary
+
+GRAIN_ORDER = tuple(vocabulary.codes("grain"))  # shortest first: 月度 < 季度 < 半年 < 年度 < 滚动12个月
+DEFAULT_GRAIN = "quarter"  # what a page opens on
 
 _Q = re.compile(r"^(\d{4})Q([1-4])$")
 _M = re.compile(r"^(\d{4})-(\d{2})$")
@@ -29,7 +31,12 @@ def period_zh(period: str) -> str:
 
 
 def grain_zh(grain: str) -> str:
-    return GRAIN_ZH.get(grain, grain)
+    return vocabulary.word("grain", grain)
+
+
+def default_grain(grains: list[str]) -> str:
+    """The grain a page opens on: the quarter when the build has it, else the first."""
+    return DEFAULT_GRAIN if DEFAULT_GRAIN in grains else grains[0]
 
 
 def sort_grains(grains) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from pipelines import vocabulary
 from pipelines.access.store import AccessDenied, User
 from pipelines.board.method import recomputed_contributions
 from pipelines.board.snapshot import Board
@@ -55,6 +56,7 @@ def portrait(board: Board, user: User, unit: str, grain: str, period: str, ident
     peers = peers[peers.level != "index"]
     indicators = board.q("unit_indicators", period=period, **kw)
     indicators["history"] = indicators.history.map(_clean_history)
+    indicators["status"] = indicators.status.map(lambda c: vocabulary.word("value_status", c))
     pr = board.q("unit_portrait", period=period, **kw)
     summary, themes_json = None, []
     if len(pr):

@@ -12,6 +12,7 @@ from typing import Callable
 
 import pandas as pd
 
+from pipelines import vocabulary
 from pipelines.access.store import User
 from pipelines.board.snapshot import Board
 
@@ -32,11 +33,11 @@ class Quality:
 def quality(board: Board, user: User, audit: Callable[[str, str | None, dict], None],
             identity: str | None = None, rejected_limit: int = 500) -> Quality:
     county = user.scope.all_teams
-    runs = board.q("ingest_runs" if county else "ingest_summary", identity=identity)
-    reasons = board.q("rejected_reasons", identity=identity)
+    runs = _words(board.q("ingest_runs" if county else "ingest_summary", identity=identity))
+    reasons = _words(board.q("rejected_reasons", identity=identity))
     rejected = None
     if county and user.can_see_records:
-        rejected = board.q("rejected_rows", identity=identity, limit=rejected_limit)
+        rejected = _words(board.q("rejected_rows", identity=identity, limit=rejected_limit))
         audit("view_records", "rejected_rows", {"what": "rejected_rows", "rows": int(len(rejected))})
     cov = board.q("coverage", user.scope, identity=identity)
     units = board.q("visible_units", user.scope, identity=identity).unit_name
@@ -51,9 +52,19 @@ def quality(board: Board, user: User, audit: Callable[[str, str | None, dict], N
     gaps = pd.DataFrame({"unit_name": wide.index, "months": wide.shape[1], "empty_months": empty_months.to_numpy()})
     gaps = gaps[gaps.empty_months > 0].sort_values("empty_months", ascending=False).reset_index(drop=True)
     fresh = board.q("source_freshness", identity=identity)
+    fresh["kind_zh"] = fresh.kind.map(lambda k: vocabulary.word("ledger", k))
     newest = pd.to_datetime(fresh.last_record).max()
     lag = (newest - pd.to_datetime(fresh.last_record)).dt.days
     fresh["lag_days"] = lag
     fresh["stale"] = (fresh.records == 0) | ((lag > STALE_DAYS) & fresh.last_record.notna())
     return Quality(runs=runs, runs_detailed=county, reasons=reasons, rejected=rejected,
                    coverage=wide, gaps=gaps, freshness=fresh)
+
+
+def _words(frame: pd.DataFrame) -> pd.DataFrame:
+    """Ledger kinds and run statuses in words."""
+    if "kind" in frame:
+        frame["kind"] = frame.kind.map(lambda k: vocabulary.word("ledger", k, default=k))
+    if "status" in frame:
+        frame["status"] = frame.status.map(lambda s: vocabulary.word("ingest_status", s))
+    return frame

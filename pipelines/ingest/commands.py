@@ -48,6 +48,7 @@ def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from pipelines import vocabulary
     from pipelines.ingest import headers, load
 
     console = Console(stderr=True, quiet=quiet)
@@ -76,7 +77,7 @@ def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, 
         name = Path(r.path).name + (f" [{r.sheet}]" if r.sheet else "")
         nums = [r.rows_read, r.loaded, r.updated, r.unchanged, r.rejected, r.skipped]
         totals = [a + b for a, b in zip(totals, nums)]
-        table.add_row(name, r.kind, *[f"{n:,}" for n in nums], f"{r.seconds:.2f}")
+        table.add_row(name, vocabulary.word("ledger", r.kind), *[f"{n:,}" for n in nums], f"{r.seconds:.2f}")
     table.add_row("合计 total", "", *[f"{n:,}" for n in totals], f"{sum(r.seconds for r in results):.2f}", style="bold")
     out = Console(quiet=quiet)
     if not out.is_terminal:

@@ -6,6 +6,7 @@ import logging
 
 import pandas as pd
 
+from pipelines import vocabulary
 from pipelines.board.periods import grain_zh, period_zh
 from pipelines.reports import charts
 from pipelines.reports import wording as W
@@ -209,7 +210,7 @@ def _parts(counts: dict[str, int], names: dict[str, str], unit: str) -> str:
 
 
 def _status_zh(status: str | None) -> str:
-    return {"imputed": "插补值", "small_sample": "样本不足", "missing": "缺失", "zero": "无记录"}.get(status or "", status or "")
+    return vocabulary.word("value_status", status)
 
 
 # ---- 四、趋势与风险变化 ----------------------------------------------------------------------
@@ -361,9 +362,9 @@ def _method(doc: Document, f: Facts) -> None:
     if len(f.sensitivity):
         sens = f.sensitivity.sort_values("first_order", ascending=False)
         doc.add(Para(W.SENS_INTRO.format(items=W.join(
-            W.SENS_ITEM.format(name=W.SENS_FACTOR_ZH.get(r.factor, r.factor), first=W.pct(r.first_order, 0),
+            W.SENS_ITEM.format(name=vocabulary.sensitivity_factor(r.factor), first=W.pct(r.first_order, 0),
                                total=W.pct(r.total, 0)) for r in sens.itertuples()))
-            + W.SENS_READING.format(top=W.SENS_FACTOR_ZH.get(sens.factor.iloc[0], sens.factor.iloc[0]))))
+            + W.SENS_READING.format(top=vocabulary.sensitivity_factor(sens.factor.iloc[0]))))
         if len(f.leave_one_out):
             doc.add(Para(W.LOO_LINE.format(items=W.join(
                 W.LOO_ITEM.format(name=r.name_zh or r.indicator_id, mean=W.num(r.mean_abs_rank_shift),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from pipelines import vocabulary
+
 CAVEAT = "评分仅提示需关注的风险，不代表存在违纪违法问题。"
 CAVEAT_LONG = (CAVEAT + "指数由台账数据按统一口径计算，反映的是需要进一步了解、核实的风险信号；"
                "对任何单位和个人的定性，须以调查核实结果为准。")
@@ -82,10 +84,7 @@ FOCUS_EVIDENCE_NONE = "预警无逐条台账依据（阈值类指标，如整改
 FOCUS_ACTIVITY = "；本期该单位各类台账记录{total}条（{parts}）。"
 FOCUS_ACTIVITY_NONE = "；本期该单位无新增台账记录。"
 FOCUS_SUGGESTION = "建议：结合日常监督掌握的情况，对上述预警所依据的记录逐条核实，必要时开展谈话提醒或专项检查。"
-LEDGER_ZH = {
-    "petitions": "信访举报", "cases": "执纪处理", "inquiries": "谈话函询", "inspection_findings": "巡察问题",
-    "audit_findings": "审计问题", "major_decisions": "三重一大报备", "responsibility_checks": "主体责任检查",
-}
+LEDGER_ZH = vocabulary.words("ledger_short")
 
 # ---- 四、趋势与风险变化 ----------------------------------------------------------------------
 RISERS_INTRO = ("环比上升超过{delta}分或同比上升超过{delta_yoy}分的，标记为风险上升单位，本期{rising}个。"
@@ -135,7 +134,7 @@ CLEAR_NOTE = "澄清正名和回访为情况参考项，不计入风险指数；
 # ---- 九、方法说明与不确定性 -------------------------------------------------------------------
 METHOD_LINES = [
     "综合指数按“指标—维度—综合”三级结构计算：{indicators}项计分指标归入{dimensions}个维度，"
-    "指标{normalise}后（方向统一为数值越高风险越大，0–100分），维度内按指标权重{aggregate}，"
+    "指标经{normalise}后（方向统一为数值越高风险越大，0–100分），维度内按指标权重{aggregate}，"
     "维度间按维度权重{aggregate}。",
     "标准化以本粒度各期全部单位为基准（{basis}），各期得分可以直接比较；缺失值按{impute}处理，"
     "样本量不足的指标不计值。",
@@ -143,17 +142,15 @@ METHOD_LINES = [
     "不确定性分析：蒙特卡洛模拟{draws}次，同时扰动指标权重（±{noise}）、标准化方法（{norms}）、"
     "汇总方法（{aggs}）及剔除单项指标，得到各单位名次的第5–95百分位区间。",
 ]
-NORMALISE_ZH = {"minmax": "经最小—最大标准化", "zscore": "经Z分数标准化", "percentile": "按百分位标准化",
-                "rank": "按秩标准化", "target": "按目标距离标准化"}
-AGGREGATE_ZH = {"arith": "加权算术平均", "geom": "加权几何平均"}
-IMPUTE_ZH = {"sector_median": "同领域中位数插补", "median": "全县中位数插补", "zero": "记零", "none": "不插补"}
-BASIS_ZH = {"panel": "全时期统一标准化", "period": "逐期标准化"}
+NORMALISE_ZH = vocabulary.words("normalise")
+AGGREGATE_ZH = vocabulary.words("aggregate")
+IMPUTE_ZH = vocabulary.words("impute")
+BASIS_ZH = vocabulary.words("normalisation_basis")
 GRADES_QUANTILE = "按全部单位各期得分的分位数划分，前{red}%为红色，其后{orange}%为橙色，再后{yellow}%为黄色，其余为绿色"
 GRADES_FIXED = "按固定分数线划分，{red}分及以上为红色，{orange}分及以上为橙色，{yellow}分及以上为黄色，其余为绿色"
 SENS_INTRO = "名次方差来源（一阶效应/总效应占比）：{items}。"
 SENS_ITEM = "{name}{first}/{total}"
 SENS_NONE = "本期未做蒙特卡洛不确定性分析（仅对各粒度最新一期计算），名次区间从略。"
-SENS_FACTOR_ZH = {"weights": "权重", "normalisation": "标准化方法", "aggregation": "汇总方法", "exclusion": "剔除单项指标"}
 SENS_READING = "占比越高，说明该项方法选择对排名影响越大；{top}影响最大，解读排名时应结合名次区间。"
 LOO_LINE = "对排名影响最大的单项指标（剔除后名次平均变动）：{items}。"
 LOO_ITEM = "{name}（平均{mean}位，最多{max}位）"

@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS indicator_catalogue (
     unit          VARCHAR,               -- display unit of the value: 比例 (a share, shown as %), 件/百人·年 …
     min_sample    INTEGER,               -- records needed before the value counts
     missing       VARCHAR,               -- missing-data policy: impute | zero | drop
-    threshold_rule VARCHAR,              -- each level's warning rule (黄; 橙; 红), NULL when the indicator never warns
+    threshold_rule VARCHAR,              -- each level's warning rule in words (黄色 …；橙色 …；红色 …), NULL when it never warns
     dimension_weight DOUBLE,             -- weight of the indicator's dimension in the index
     context       BOOLEAN                -- shown in portraits, not part of the index (weight 0)
 );
@@ -112,7 +112,7 @@ CREATE TABLE IF NOT EXISTS warnings (
     grade         VARCHAR NOT NULL,      -- 红 | 橙 | 黄
     value         DOUBLE NOT NULL,
     threshold     DOUBLE NOT NULL,
-    rule          VARCHAR NOT NULL,      -- how the threshold was set, e.g. 'IQR fence Q3+1.5·IQR' or 'fixed ≥ 0.3'
+    rule          VARCHAR NOT NULL,      -- how the threshold was set, in words (data/vocabulary.yaml threshold_rule), e.g. '固定阈值：达到3及以上'
     message       VARCHAR NOT NULL,      -- Chinese, one sentence
     status        VARCHAR NOT NULL       -- 新增 | 持续 (also flagged the period before)
 );

@@ -13,7 +13,7 @@ JOIN periods AS p USING (pid) JOIN unit_dim AS u USING (uid) JOIN ind_dim AS d U
 INSERT INTO warnings$staged BY NAME
 SELECT '$build_id' AS build_id, w.warning_id, p.grain, p.period, u.unit_name, d.indicator_id,
        CASE w.level WHEN 3 THEN '红' WHEN 2 THEN '橙' ELSE '黄' END AS grade,
-       w.value, w.threshold, l.rule_text AS rule,
+       w.value, w.threshold, l.rule_zh AS rule,
        u.unit_name || period_zh(p.period) || c.name_zh || '为' || show_value(w.value, c.unit)
            || CASE WHEN d.direction > 0 THEN '，达到' ELSE '，低于' END
            || CASE w.level WHEN 3 THEN '红' WHEN 2 THEN '橙' ELSE '黄' END || '色预警阈值'
