@@ -1,0 +1,160 @@
+"""requirements.lock must say what pyproject.toml asks for: `./run` installs only from the lock, so a dependency
+added to pyproject.toml without `./run lock` would be missing from every fresh clone."""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "zhengtai"
+# The lock is resolved for one target (./run lock): CPython 3.11 on Linux x86_64.
+TARGET = default_environment() | {"python_version": "3.11", "python_full_version": "3.11.0",
+                                  "sys_platform": "linux", "platform_system": "Linux",
+                                  "platform_machine": "x86_64", "os_name": "posix",
+                                  "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+
+
+def parse_lock(text: str) -> dict[str, dict]:
+    """{name: {"version", "hashes", "via"}} from a pip-compile/uv requirements file with hashes and annotations."""
+    entries: dict[str, dict] = {}
+    current = None
+    in_via = False
+    for line in text.splitlines():
+        pin = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s\\;]+)", line)
+        if pin:
+            current = {"version": pin.group(3), "hashes": [], "via": set()}
+            entries[canonicalize_name(pin.group(1))] = current
+            in_via = False
+            continue
+        if current is None:
+            continue
+        stripped = line.strip()
+        if stripped.startswith("--hash="):
+            current["hashes"].append(stripped.split("=", 1)[1].rstrip(" \\"))
+        elif stripped == "# via":
+            in_via = True
+        elif stripped.startswith("# via "):
+            current["via"].add(_via_name(stripped[len("# via "):]))
+            in_via = False
+        elif in_via and stripped.startswith("#   "):
+            current["via"].add(_via_name(stripped[4:]))
+        else:
+            in_via = False
+    return entries
+
+
+def _via_name(text: str) -> str:
+    name = text.split(" (")[0].strip()
+    return PROJECT if name == PROJECT else canonicalize_name(name)
+
+
+def direct_requirements(pyproject: dict) -> list[Requirement]:
+    project = pyproject["project"]
+    lines = list(project.get("dependencies", []))
+    for extra, reqs in project.get("optional-dependencies", {}).items():
+        lines += reqs
+    reqs = [Requirement(line) for line in lines]
+    return [r for r in reqs if r.marker is None or r.marker.evaluate(TARGET | {"extra": ""})]
+
+
+def lock_problems(pyproject_text: str, lock_text: str) -> list[str]:
+    """Every way the lock and pyproject.toml disagree, one line each (empty when they agree)."""
+    pyproject = tomllib.loads(pyproject_text)
+    lock = parse_lock(lock_text)
+    problems = []
+    direct = {canonicalize_name(r.name): r for r in direct_requirements(pyproject)}
+    for name, req in sorted(direct.items()):
+        entry = lock.get(name)
+        if entry is None:
+            problems.append(f"{req} is in pyproject.toml but not in requirements.lock")
+        elif not req.specifier.contains(entry["version"], prereleases=True):
+            problems.append(f"{req} is in pyproject.toml but requirements.lock pins {name}=={entry['version']}")
+    for name, entry in sorted(lock.items()):
+        if PROJECT in entry["via"] and name not in direct:
+            problems.append(f"requirements.lock pins {name} for {PROJECT}, which no longer asks for it")
+        if not entry["hashes"]:
+            problems.append(f"requirements.lock has no hash for {name}")
+        if not entry["via"]:
+            problems.append(f"requirements.lock does not say why it pins {name}")
+        for parent in entry["via"] - {PROJECT}:
+            if parent not in lock and not parent.startswith("-"):
+                problems.append(f"requirements.lock pins {name} for {parent}, which it does not pin")
+    return problems
+
+
+def test_lock_agrees_with_pyproject():
+    problems = lock_problems((ROOT / "pyproject.toml").read_text("utf-8"),
+                             (ROOT / "requirements.lock").read_text("utf-8"))
+    assert not problems, "run ./run lock:\n" + "\n".join(problems)
+
+
+def test_lock_pins_every_package_once_with_hashes():
+    lock = parse_lock((ROOT / "requirements.lock").read_text("utf-8"))
+    pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", (ROOT / "requirements.lock").read_text("utf-8"), re.M)
+    assert len(pins) == len(lock) > 50
+    assert {"duckdb", "pandas", "streamlit", "pytest"} <= set(lock)
+    assert all(re.fullmatch(r"sha256:[0-9a-f]{64}", h) for e in lock.values() for h in e["hashes"])
+
+
+PYPROJECT = """
+[project]
+name = "zhengtai"
+dependencies = ["duckdb>=1.2", "pandas>=2.1", "pywin32>=300; sys_platform == 'win32'"]
+[project.optional-dependencies]
+test = ["pytest>=8"]
+"""
+
+LOCK = """# This file was autogenerated by uv via the following command:
+#    ./run lock
+duckdb==2.0.1 \\
+    --hash=sha256:aaaa
+    # via zhengtai (pyproject.toml)
+numpy==2.4.6 \\
+    --hash=sha256:bbbb \\
+    --hash=sha256:cccc
+    # via pandas
+pandas==3.1.1 \\
+    --hash=sha256:dddd
+    # via
+    #   zhengtai (pyproject.toml)
+    #   some-tool
+pytest==9.2.0 \\
+    --hash=sha256:eeee
+    # via zhengtai (pyproject.toml)
+some-tool==1.0 \\
+    --hash=sha256:ffff
+    # via pytest
+"""
+
+
+def test_lock_check_passes_an_agreeing_pair():
+    assert lock_problems(PYPROJECT, LOCK) == []
+    assert parse_lock(LOCK)["pandas"] == {"version": "3.1.1", "hashes": ["sha256:dddd"],
+                                          "via": {"zhengtai", "some-tool"}}
+
+
+def test_lock_check_finds_a_dependency_added_without_relocking():
+    problems = lock_problems(PYPROJECT.replace('"pandas>=2.1"', '"pandas>=2.1", "jieba>=0.42"'), LOCK)
+    assert problems == ["jieba>=0.42 is in pyproject.toml but not in requirements.lock"]
+
+
+def test_lock_check_finds_a_test_extra_added_without_relocking():
+    problems = lock_problems(PYPROJECT.replace('"pytest>=8"', '"pytest>=8", "scikit-learn>=1.4"'), LOCK)
+    assert problems == ["scikit-learn>=1.4 is in pyproject.toml but not in requirements.lock"]
+
+
+def test_lock_check_finds_a_raised_floor_and_a_removed_dependency():
+    problems = lock_problems(PYPROJECT.replace('"duckdb>=1.2", ', "").replace("pandas>=2.1", "pandas>=4"), LOCK)
+    assert problems == ["pandas>=4 is in pyproject.toml but requirements.lock pins pandas==3.1.1",
+                        "requirements.lock pins duckdb for zhengtai, which no longer asks for it"]
+
+
+def test_lock_check_finds_a_missing_hash_and_a_dangling_parent():
+    lock = LOCK.replace("    --hash=sha256:eeee\n", "").replace("# via pytest", "# via ghost")
+    assert lock_problems(PYPROJECT, lock) == ["requirements.lock has no hash for pytest",
+                                              "requirements.lock pins some-tool for ghost, which it does not pin"]
