@@ -9,6 +9,7 @@ every test is self-contained otherwise, so the tests can spread over xdist worke
 from __future__ import annotations
 
 import json
+import os
 import re
 import warnings
 from pathlib import Path
@@ -17,11 +18,13 @@ import duckdb
 import pytest
 
 from pipelines.reports import wording as W
+from tests import user_text
 from tests.dashboard_county import foreign_names, shared_county
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reports_county")]
 
 PERIOD = "2024Q4"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
 def county_warehouse(tmp_path_factory) -> Path:
@@ -75,7 +78,17 @@ def _docx_text(path: Path) -> str:
     return "\n".join(parts)
 
 
-@pytest.mark.parametrize("fmt", ["md", "html", "docx"])
+def _pdf_text(path: Path) -> str:
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(str(path))
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in pdf)
+    finally:
+        pdf.close()
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "docx", "pdf"])
 def test_each_format_has_every_section_stamp_caveat_and_figures_and_no_identifiers(county, identifiers, tmp_path, fmt):
     from pipelines.reports import charts
     from pipelines.reports.report import generate
@@ -83,7 +96,9 @@ def test_each_format_has_every_section_stamp_caveat_and_figures_and_no_identifie
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         written = generate(county, PERIOD, tmp_path / f"报告.{fmt}")
-    text = _docx_text(written.path) if fmt == "docx" else written.path.read_text(encoding="utf-8")
+    text = {"docx": _docx_text, "pdf": _pdf_text}.get(fmt, lambda p: p.read_text(encoding="utf-8"))(written.path)
+    if fmt == "pdf":  # a PDF breaks lines where the page does: compare the words without line breaks
+        text = text.replace("\r", "").replace("\n", "")
 
     positions = [text.find(title) for title in W.SECTIONS.values()]
     assert -1 not in positions, [t for t, p in zip(W.SECTIONS.values(), positions) if p < 0]
@@ -100,17 +115,170 @@ def test_each_format_has_every_section_stamp_caveat_and_figures_and_no_identifie
     elif fmt == "md":
         figures = [p for p in written.files if p.suffix == ".png"]
         assert len(figures) == 3 and all(p.read_bytes()[:4] == b"\x89PNG" and f"]({p.name})" in text for p in figures)
-    else:
+    elif fmt == "docx":
         import docx
 
         d = docx.Document(str(written.path))
         assert len(d.inline_shapes) == 3
         assert [p.text for p in d.paragraphs if p.style.name == "Heading 1"] == list(W.SECTIONS.values())
+    else:
+        assert written.path.read_bytes()[:5] == b"%PDF-"
+        assert _pdf_images(written.path) == 3
 
     assert len(identifiers["pseudonyms"]) > 100  # the county has people: the checks below are not vacuous
     words = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)  # the figures' bytes are not text
     for kind, values in identifiers.items():
         assert not [v for v in values if v in words], kind
+    if fmt == "html":  # the markup itself is not read: its visible text is
+        words = re.sub(r"<style>.*?</style>|<[^>]+>", " ", words, flags=re.S)
+    assert user_text.problems(words) == []
+
+
+def _fonts(page) -> set[str]:
+    """Base names of the fonts a PDF page's text is set in (embedded subsets carry a 6-letter prefix)."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    names = set()
+    for obj in page.get_objects():
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            font = pdfium_c.FPDFTextObj_GetFont(obj.raw)
+            size = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+            buf = ctypes.create_string_buffer(size)
+            pdfium_c.FPDFFont_GetBaseFontName(font, buf, size)
+            names.add(buf.value.decode())
+    return names
+
+
+def _pdf_images(path: Path) -> int:
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
+    pdf = pypdfium2.PdfDocument(str(path))
+    try:
+        return sum(1 for page in pdf for obj in page.get_objects() if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE)
+    finally:
+        pdf.close()
+
+
+def test_the_pdf_is_laid_out_in_chinese_fonts_on_a4_pages(county, tmp_path, zt):
+    """`--out x.pdf` writes a real PDF: A4 pages, the Noto CJK fonts embedded, and its first page, drawn as
+    an image, carries the title in dark ink at the top and white margins around the text."""
+    import numpy as np
+    import pypdfium2
+
+    out = tmp_path / "研判报告.pdf"
+    res = zt("report", "--db", county, "--period", PERIOD, "--out", out)
+    assert res.code == 0, res.err
+    assert "PDF" in res.out and str(out) in res.out
+    data = out.read_bytes()
+    assert data[:5] == b"%PDF-"
+    pdf = pypdfium2.PdfDocument(str(out))
+    try:
+        assert len(pdf) >= 5
+        fonts = _fonts(pdf[0])
+        assert fonts and all(re.fullmatch(r"[A-Z]{6}\+Noto-S(?:ans|erif)-CJK-SC(?:-Bold)?", f) for f in fonts), fonts
+        width, height = pdf[0].get_size()
+        assert (round(width), round(height)) == (595, 842)  # A4 in points
+        title = pdf[0].get_textpage().get_text_range()
+        image = np.asarray(pdf[0].render(scale=1).to_pil().convert("L"))
+        # a page we also looked at by eye (artifacts/report-page1.png when ZHENGTAI_KEEP_ARTIFACTS is set)
+        if os.environ.get("ZHENGTAI_KEEP_ARTIFACTS"):
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            pdf[0].render(scale=1.5).to_pil().save(ARTIFACTS / "report-page1.png")
+    finally:
+        pdf.close()
+    assert "全县驻在单位政治生态分析研判报告" in title.replace("\r", "").replace("\n", "")
+    ink = image < 128
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    assert len(rows) and rows[0] > 30 and cols[0] > 30 and cols[-1] < image.shape[1] - 30  # margins
+    top = ink[: image.shape[0] // 6]
+    assert top[:, image.shape[1] // 4: 3 * image.shape[1] // 4].mean() > 0.005  # a centred title, in ink
+    assert 0.01 < ink.mean() < 0.3  # text, not a blank page or a black one
+
+
+def test_word_tables_have_fixed_column_widths_and_figures_keep_their_captions(county, tmp_path):
+    import docx
+    from docx.oxml.ns import qn
+
+    from pipelines.reports.report import generate
+
+    d = docx.Document(str(generate(county, PERIOD, tmp_path / "r.docx").path))
+    for table in d.tables[1:]:  # the first is the stamp block
+        tbl = table._tbl
+        assert tbl.tblPr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"
+        grid = [int(c.get(qn("w:w"))) for c in tbl.tblGrid.findall(qn("w:gridCol"))]
+        assert abs(sum(grid) / 567 - 16.2) < 0.1  # twips → cm: the tables span the text width
+    top = next(t for t in d.tables if t.rows[0].cells[-1].text == "主要风险来源")
+    grid = [int(c.get(qn("w:w"))) / 567 for c in top._tbl.tblGrid.findall(qn("w:gridCol"))]
+    assert grid[-1] > 5 and grid[1] > 3.5  # 主要风险来源 and 单位 get room, 名次 does not
+    body = d.element.body
+    pictures = [p for p in d.paragraphs if p._p.xpath(".//w:drawing")]
+    assert len(pictures) == 3
+    for p in pictures:
+        assert p.paragraph_format.keep_with_next
+        caption = p._p.getnext()
+        assert caption is not None and "".join(caption.itertext()).startswith("图")
+    assert body is not None
+
+
+def test_every_sentence_agrees_with_its_table(county, tmp_path):
+    """The sentences and the tables of a section come from the same facts: their numbers agree."""
+    from pipelines.reports.report import generate
+
+    w = generate(county, PERIOD, tmp_path / "r.md", figures=False)
+    md, f = w.path.read_text(encoding="utf-8"), w.facts
+
+    def section(key: str) -> str:
+        titles = list(W.SECTIONS.values())
+        start = md.index(W.SECTIONS[key])
+        nxt = titles.index(W.SECTIONS[key]) + 1
+        return md[start: md.index(titles[nxt]) if nxt < len(titles) else len(md)]
+
+    def table(text: str, first: str) -> list[list[str]]:
+        """The rows of the Markdown table whose header starts with `first`."""
+        for block in text.split("\n\n"):
+            lines = block.strip().splitlines()
+            if lines and lines[0].startswith(f"| {first} |"):
+                return [[c.strip() for c in ln.strip().strip("|").split("|")] for ln in lines[2:]]
+        raise AssertionError(f"no table headed {first}")
+
+    # 一: the grade sentence and the grade table
+    one = section("overview")
+    grades = {r[0]: int(r[1]) for r in table(one, "等级")}
+    assert f"红色{grades['红']}个、橙色{grades['橙']}个、黄色{grades['黄']}个、绿色{grades['绿']}个" in one
+    # 五: the totals sentence and the special-areas table, and no area in the table said to have nothing
+    five = section("special")
+    rows = table(five, "领域")
+    assert rows, "the county has special-area petitions in 2024Q4"
+    sums = [sum(int(r[i]) for r in rows) for i in range(1, 6)]
+    assert (f"本期共收到相关信访举报{sums[0]}件" in five and f"属实或部分属实{sums[1]}件" in five
+            and f"不属实或查无实据{sums[2]}件" in five and f"尚未办结{sums[3]}件" in five)
+    assert all(int(r[5]) == int(r[1]) - int(r[3]) for r in rows)  # 计入风险指标 = not found unfounded
+    for r in rows:
+        assert f"{r[0]}领域本期未收到" not in five and not re.search(f"{r[0]}[^。]*本期无相关反映", five)
+    for area in ("乡村振兴", "安全生产", "食品药品安全"):
+        assert five.count(area) <= 3  # named in the intro, the table and at most one sentence: never twice over
+    # 四: the rising rule is stated with both of its conditions, and the count is the flagged units'
+    four = section("trend")
+    assert "且上期也在上升" in four and f"本期{int(f.index.rising.sum())}个" in four
+    by_unit = f.index.set_index("unit_name")
+    for r in table(four, "单位"):  # changes are cut, never rounded up to a threshold they did not reach
+        assert float(r[3]) == W.truncated(by_unit.change_prev[r[0]]) <= by_unit.change_prev[r[0]]
+        assert (r[7] == "是") == bool(by_unit.rising[r[0]])
+    # 九: every finding quotes the warnings as they are
+    nine = section("problems")
+    for p in f.problems:
+        if p["kind"] == "dimension":
+            part = f.warnings[f.warnings.dimension_zh == p["dimension_zh"]]
+            assert f"{p['dimension_zh']}方面：本期预警{len(part)}项，涉及{part.unit_name.nunique()}个单位" in nine
+            for name, n in p["indicators"]:
+                assert n == part[part.indicator_zh == name].unit_name.nunique()
+                assert f"{name}（{n}个单位）" in nine
+    assert "（一）主要问题" in nine and "（二）工作建议" in nine
+    assert nine.count("\n1. ") == 2  # findings and suggestions, numbered alike
 
 
 def test_numbers_in_the_report_are_the_warehouse_numbers(county, tmp_path):
@@ -195,8 +363,12 @@ def test_missing_database_folder_and_unknown_format_are_user_errors(county, tmp_
     from pipelines.errors import UserError
     from pipelines.reports.report import generate
 
-    with pytest.raises(UserError, match="unknown report format 'pdf'"):
-        generate(county, PERIOD, tmp_path / "r.pdf", fmt="pdf")
+    with pytest.raises(UserError, match="unknown report format 'odt'"):
+        generate(county, PERIOD, tmp_path / "r.odt", fmt="odt")
+    with pytest.raises(UserError, match="does not name a docx file"):  # never Word bytes under a .pdf name
+        generate(county, PERIOD, tmp_path / "r.pdf", fmt="docx")
+    res = zt("report", "--db", county, "--period", PERIOD, "--out", tmp_path / "r.txt")
+    assert res.code == 2 and ".pdf" in res.err and not (tmp_path / "r.txt").exists()
     res = zt("report", "--db", tmp_path / "none.duckdb", "--period", PERIOD, "--out", tmp_path / "r.md")
     assert res.code == 2 and "does not exist" in res.err
     res = zt("report", "--db", county, "--period", PERIOD, "--out", tmp_path / "no" / "r.md")

@@ -30,6 +30,16 @@ def period_zh(period: str) -> str:
     return period
 
 
+def period_label(period: str, sep: str = "\n") -> str:
+    """A period for a chart axis: the year, then the rest on a second line (2024年\n第4季度); `sep`
+    joins the two (plotly axes take "<br>")."""
+    text = period_zh(period)
+    if text.startswith("截至"):
+        return text.removesuffix("的12个月").replace("年", "年" + sep, 1)
+    year, _, rest = text.partition("年")
+    return f"{year}年{sep}{rest}" if rest else text
+
+
 def grain_zh(grain: str) -> str:
     return vocabulary.word("grain", grain)
 

@@ -8,6 +8,6 @@ Modules, in the order a report is made:
   wording   the Chinese text: section titles and sentence templates
   compose   facts + wording → a document (headings, paragraphs, tables, figures)
   charts    matplotlib figures with a CJK font
-  document  the document model and its renderers: docx (python-docx), html, md
+  document  the document model and its renderers: docx (python-docx), pdf (WeasyPrint), html, md
   deep_dive helpers the notebooks share: find or build a warehouse, rebuild the index by other recipes
 """

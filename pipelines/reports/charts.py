@@ -71,8 +71,13 @@ def grade_trend(trend: pd.DataFrame, current: str, periods: int = 12):
         v = t[col].to_numpy(dtype=float)
         ax.bar(x, v, bottom=bottom, color=GRADE_COLOURS[grade], width=0.65, label=f"{grade}色")
         bottom += v
+    from matplotlib.ticker import MaxNLocator
+
+    from pipelines.board.periods import period_label
+
     ax.set_ylabel("单位数", fontdict=font)
-    ax.set_xticks(x, list(t.period), fontsize=7)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xticks(x, [period_label(p) for p in t.period], fontdict=font | {"size": 6.5})
     for label, period in zip(ax.get_xticklabels(), t.period):
         label.set_fontweight("bold" if period == current else "normal")
     ax2 = ax.twinx()

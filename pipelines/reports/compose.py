@@ -20,13 +20,14 @@ class _Figures:
     """Numbers figures in order; without a CJK font, leaves them out (once noted) instead of drawing boxes."""
 
     def __init__(self, enabled: bool):
+        self.wanted = enabled
         self.enabled = enabled and charts.cjk_font() is not None
         self.n = 0
         self.noted = False
 
     def add(self, doc: Document, make, caption: str) -> None:
         if not self.enabled:
-            if not self.noted:
+            if self.wanted and not self.noted:  # asked for charts but no font: say why they are missing
                 doc.add(Para(W.CHART_NO_FONT, "note"))
                 self.noted = True
             return
@@ -74,6 +75,7 @@ def compose(f: Facts, *, figures: bool = True) -> Document:
     _fourwinds(doc, f)
     _rectification(doc, f)
     _clearance(doc, f)
+    _problems(doc, f)
     _method(doc, f)
     return doc
 
@@ -217,9 +219,7 @@ def _status_zh(status: str | None) -> str:
 
 def _trend(doc: Document, f: Facts, figs: _Figures) -> None:
     doc.add(Heading(W.SECTIONS["trend"]))
-    tr = f.settings.get("trends") or {}
-    doc.add(Para(W.RISERS_INTRO.format(delta=tr.get("rising_delta", W.DASH), delta_yoy=tr.get("rising_delta_yoy", W.DASH),
-                                       rising=f.headline["rising"])))
+    doc.add(Para(W.RISERS_INTRO.format(rule=_rising_rule(f), rising=f.headline["rising"])))
     if len(f.risers):
         doc.add(Table(list(W.RISERS_TABLE), [
             [r.unit_name, r.sector, W.num(r.score), W.signed(r.change_prev), W.signed(r.change_yoy), r.grade or W.DASH,
@@ -241,25 +241,24 @@ def _trend(doc: Document, f: Facts, figs: _Figures) -> None:
 # ---- 五、专项监督 --------------------------------------------------------------------------
 
 def _special(doc: Document, f: Facts) -> None:
+    """One table of the period's special-area petitions; every sentence quotes its rows or total."""
     doc.add(Heading(W.SECTIONS["special"]))
-    a = f.special_areas
+    a, t = f.special_areas, f.special_total
     if len(a):
-        doc.add(Para(W.SPECIAL_INTRO.format(total=f.special_total["petitions"], units=f.special_total["units"])))
+        doc.add(Para(W.SPECIAL_INTRO.format(total=t["petitions"], units=t["units"], substantiated=t["substantiated"],
+                                            unfounded=t["unfounded"], open=t["open"])))
         doc.add(Table(list(W.SPECIAL_TABLE), [[r.area, str(r.petitions), str(r.substantiated), str(r.unfounded),
-                                               str(r.open), str(r.units)] for r in a.itertuples()],
-                      widths=[1.6, 1.2, 1.2, 1.2, 1, 1]))
+                                               str(r.open), str(r.credible), str(r.units)] for r in a.itertuples()],
+                      widths=[1.8, 1.3, 1.3, 1.4, 1.0, 1.2, 1.0]))
         missing = [x for x in ("乡村振兴", "安全生产", "食品药品安全") if x not in set(a.area)]
         if missing:
             doc.add(Para(W.SPECIAL_FOCUS_MISSING.format(areas=W.join(missing))))
     else:
         doc.add(Para(W.SPECIAL_NONE))
-    for r in f.special_values.itertuples():
-        doc.add(Para(W.SPECIAL_INDICATOR.format(name=r.name_zh, units_with=r.units_with, warned=_warned(r.warned_units))
-                     if r.units_with else W.SPECIAL_INDICATOR_NONE.format(name=r.name_zh)))
-
-
-def _warned(units: list[str]) -> str:
-    return W.WARNED_UNITS.format(n=len(units), units=W.join(units)) if units else ""
+    warned = [(r.name_zh, r.warned_units) for r in f.special_values.itertuples() if r.warned_units]
+    doc.add(Para(W.SPECIAL_WARNED.format(items="；".join(
+        W.SPECIAL_WARNED_ITEM.format(name=name, units=W.join(units)) for name, units in warned))
+        if warned else W.SPECIAL_UNWARNED))
 
 
 # ---- 六、四风及隐形变异 ----------------------------------------------------------------------
@@ -328,14 +327,63 @@ def _clearance(doc: Document, f: Facts) -> None:
     doc.add(Para(W.CLEAR_NOTE, "note"))
 
 
-# ---- 九、方法说明与不确定性 -------------------------------------------------------------------
+# ---- 九、问题与建议 ------------------------------------------------------------------------
+
+def _problems(doc: Document, f: Facts) -> None:
+    """Each finding of facts.problems, then one suggestion per finding, in the same order."""
+    doc.add(Heading(W.SECTIONS["problems"]))
+    if not f.problems:
+        doc.add(Para(W.PROBLEMS_NONE))
+        return
+    doc.add(Heading(W.PROBLEMS_HEAD, 2))
+    for n, p in enumerate(f.problems, start=1):
+        doc.add(Para(f"{n}. " + _problem_text(p)))
+    doc.add(Heading(W.ADVICE_HEAD, 2))
+    for n, p in enumerate(f.problems, start=1):
+        doc.add(Para(f"{n}. " + _advice_text(p)))
+
+
+def _problem_text(p: dict) -> str:
+    if p["kind"] == "grades":
+        change = W.PROBLEM_GRADES_CHANGE.format(direction=W.count_change(p["change"])) if p["change"] is not None else ""
+        return W.PROBLEM_GRADES.format(red=len(p["red_units"]), red_units=W.join(p["red_units"]) or W.DASH,
+                                       orange=p["orange"], change=change)
+    if p["kind"] == "dimension":
+        text = W.PROBLEM_DIMENSION.format(dimension=p["dimension_zh"], warnings=p["warnings"], units=p["units"],
+                                          items=W.join(W.PROBLEM_DIMENSION_ITEM.format(indicator=i, units=n)
+                                                       for i, n in p["indicators"]))
+        if "rectification" in p:
+            text += W.PROBLEM_RECTIFICATION_MORE.format(**p["rectification"])
+        return text
+    if p["kind"] == "rising":
+        units = f"（{W.join(p['rising_units'])}）" if p["rising_units"] else ""
+        return W.PROBLEM_RISING.format(rising=len(p["rising_units"]), rising_units=units, moves=p["moves"])
+    return W.PROBLEM_RECTIFICATION.format(overdue=p["overdue"], overdue_units=p["overdue_units"],
+                                          recurring=p["recurring"])
+
+
+def _advice_text(p: dict) -> str:
+    if p["kind"] == "grades":
+        return W.ADVICE_GRADES.format(units=W.join(p["red_units"][:3])) if p["red_units"] else W.ADVICE_RISING
+    if p["kind"] == "dimension":
+        return W.ADVICE_DIMENSION.get(p["dimension"]) or W.ADVICE_DIMENSION_OTHER.format(dimension=p["dimension_zh"])
+    if p["kind"] == "rising":
+        return W.ADVICE_RISING
+    return W.ADVICE_RECTIFICATION
+
+
+def _rising_rule(f: Facts) -> str:
+    tr = f.settings.get("trends") or {}
+    return W.RISING_RULE.format(delta=tr.get("rising_delta", W.DASH), delta_yoy=tr.get("rising_delta_yoy", W.DASH))
+
+
+# ---- 十、方法说明与不确定性 -------------------------------------------------------------------
 
 def _method(doc: Document, f: Facts) -> None:
     doc.add(Heading(W.SECTIONS["method"]))
     s = f.settings
     idx = s.get("index") or {}
     gr = s.get("grades") or {}
-    tr = s.get("trends") or {}
     unc = s.get("uncertainty") or {}
     n_ind = int((~f.catalogue.context.astype(bool) & (f.catalogue.weight > 0)).sum())
     if gr.get("method") == "fixed":
@@ -350,7 +398,7 @@ def _method(doc: Document, f: Facts) -> None:
         "aggregate": W.AGGREGATE_ZH.get(idx.get("aggregate"), idx.get("aggregate", "")),
         "basis": W.BASIS_ZH.get(idx.get("normalisation_basis"), idx.get("normalisation_basis", "")),
         "impute": W.IMPUTE_ZH.get((s.get("missing") or {}).get("impute"), (s.get("missing") or {}).get("impute", "")),
-        "grades": grades, "delta": tr.get("rising_delta", W.DASH), "delta_yoy": tr.get("rising_delta_yoy", W.DASH),
+        "grades": grades, "rising_rule": _rising_rule(f),
         "draws": unc.get("draws", W.DASH), "noise": W.pct(unc.get("weight_noise"), 0),
         "norms": W.join(W.NORMALISE_ZH.get(n, n).removeprefix("经").removeprefix("按").removesuffix("标准化") or n
                         for n in unc.get("normalisations", [])),

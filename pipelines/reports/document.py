@@ -1,8 +1,10 @@
-"""A small document model (headings, paragraphs, tables, figures) and its three renderings.
+"""A small document model (headings, paragraphs, tables, figures) and its four renderings.
 
 compose.py writes the report once as a Document; `to_docx` (python-docx, the format the offices use),
-`to_html` (self-contained, images inline, for previews and printing) and `to_markdown` (text plus the
-figure files beside it) render it. Cells that are exactly a grade (红/橙/黄/绿) are shaded in its colour.
+`to_html` (self-contained, images inline, for previews), `to_pdf` (that HTML laid out on A4 pages by
+WeasyPrint with the Noto CJK fonts) and `to_markdown` (text plus the figure files beside it) render it.
+Cells that are exactly a grade (红/橙/黄/绿) are shaded in its colour. Every table carries relative
+column widths, which Word and the PDF both honour; a figure and its caption never part across a page.
 """
 
 from __future__ import annotations
@@ -122,6 +124,17 @@ dl.stamp dt { font-weight: bold; } dl.stamp dd { margin: 0; }
 figure { margin: 1em 0; text-align: center; } figure img { max-width: 100%; }
 figcaption { font-size: 13px; color: #333; }
 footer { margin-top: 2em; border-top: 1px solid #999; font-size: 12px; color: #555; }
+table { table-layout: fixed; } td, th { overflow-wrap: anywhere; }
+figure, tr { break-inside: avoid; } caption, h2, h3 { break-after: avoid; }
+@media print {
+  @page { size: A4; margin: 2.2cm 2cm 2.4cm 2cm;
+          @bottom-center { content: "第 " counter(page) " / " counter(pages) " 页";
+                           font-family: "Noto Serif CJK SC", serif; font-size: 8pt; color: #555; } }
+  body { max-width: none; margin: 0; padding: 0; font-size: 11.5pt; line-height: 1.6; }
+  h1 { font-size: 20pt; } h2 { font-size: 14pt; } h3 { font-size: 12pt; }
+  table, caption, figcaption, dl.stamp { font-size: 9pt; }
+  footer { display: none; }
+}
 """
 
 
@@ -164,9 +177,31 @@ def to_html(doc: Document) -> str:
     return "\n".join(out)
 
 
+def to_pdf(doc: Document) -> bytes:
+    """The HTML rendering laid out on A4 by WeasyPrint (fonts from fontconfig: Debian's fonts-noto-cjk)."""
+    import logging
+
+    try:
+        from weasyprint import HTML
+    except OSError as exc:  # WeasyPrint is installed but Pango, its text layout library, is not
+        from pipelines.errors import UserError
+
+        raise UserError(f"PDF reports need the Pango library ({exc}); on Debian: "
+                        "apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk") from None
+
+    page = to_html(doc)
+    if doc.footer:  # every page's footer repeats the caveat before the page number
+        quoted = doc.footer.replace("\\", "\\\\").replace('"', '\\"')
+        page = page.replace("</style>", '@media print { @page { @bottom-center { content: "' + quoted
+                            + '　第 " counter(page) " / " counter(pages) " 页"; } } }</style>', 1)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)  # subsetting the CJK fonts is chatty
+    return HTML(string=page).write_pdf()
+
+
 # ---- Word ------------------------------------------------------------------------------------
 
 BODY_FONT, HEADING_FONT, TABLE_FONT, LATIN_FONT = "仿宋", "黑体", "宋体", "Times New Roman"
+TEXT_WIDTH_CM = 16.2  # A4 less the 2.4 cm margins
 
 
 def to_docx(doc: Document) -> bytes:
@@ -232,17 +267,19 @@ def to_docx(doc: Document) -> bytes:
                 _cell(cell, text, bold=True, fill="E8E8E8")
             _repeat_header(table.rows[0])
             for r in b.rows:
-                cells = table.add_row().cells
-                for cell, text in zip(cells, r):
+                row = table.add_row()
+                _cant_split(row)
+                for cell, text in zip(row.cells, r):
                     _cell(cell, str(text), fill=GRADE_FILL.get(str(text)),
                           center=str(text) in GRADE_FILL)
-            if b.widths:
-                total = sum(b.widths)
-                _widths(table, [16.2 * w / total for w in b.widths], Cm)
+            widths = b.widths or [1.0] * len(b.columns)
+            total = sum(widths)
+            _widths(table, [TEXT_WIDTH_CM * w / total for w in widths], Cm)
             d.add_paragraph().paragraph_format.space_after = Pt(2)
         elif isinstance(b, Figure):
             d.add_picture(io.BytesIO(b.png), width=Cm(b.width_cm))
             d.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            d.paragraphs[-1].paragraph_format.keep_with_next = True  # the caption stays under its figure
             cap = d.add_paragraph()
             cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
             _run_font(cap.add_run(b.caption), HEADING_FONT, 10)
@@ -306,10 +343,30 @@ def _cell(cell, text: str, bold: bool = False, size: float = 9.5, fill: str | No
 
 
 def _widths(table, widths, unit) -> None:
+    """Fixed column widths: the table grid (LibreOffice, WPS) and every cell (Word) get them, and the
+    layout is fixed so Word does not re-balance the columns by their content."""
+    from docx.oxml.ns import qn
+
     table.autofit = False
+    tblpr = table._tbl.tblPr
+    layout = tblpr.find(qn("w:tblLayout"))
+    if layout is None:
+        layout = tblpr.makeelement(qn("w:tblLayout"), {})
+        tblpr.append(layout)
+    layout.set(qn("w:type"), "fixed")
+    for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths):
+        col.set(qn("w:w"), str(int(unit(w).twips)))
     for row in table.rows:
         for cell, w in zip(row.cells, widths):
             cell.width = unit(w)
+
+
+def _cant_split(row) -> None:
+    """A row is not broken across two pages."""
+    from docx.oxml.ns import qn
+
+    trpr = row._tr.get_or_add_trPr()
+    trpr.append(trpr.makeelement(qn("w:cantSplit"), {qn("w:val"): "true"}))
 
 
 def _repeat_header(row) -> None:

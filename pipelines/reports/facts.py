@@ -32,6 +32,7 @@ RECTIFICATION = {  # indicator → how the county figure is formed from the unit
     "audit_clue_transfers": "sum",
 }
 CLEARANCE = {"clearances": "sum", "followup_rate": "ratio"}
+RECTIFICATION_DIMENSION = "rectification"  # the catalogue's dimension of 巡察/审计 rectification
 SPECIAL_AREA_ORDER = ("乡村振兴", "安全生产", "食品药品安全", "群众身边腐败", "重大决策落实")
 
 
@@ -92,7 +93,7 @@ class Facts:
     risers: pd.DataFrame
     fallers: pd.DataFrame
     grade_moves: pd.DataFrame  # unit_name, grade_prev, grade: units whose grade worsened
-    special_areas: pd.DataFrame  # per area: petitions, substantiated, unfounded, open, units
+    special_areas: pd.DataFrame  # per area: petitions, substantiated, unfounded, open, credible, units
     special_total: dict  # the same over all areas (units counted once)
     special_values: pd.DataFrame  # per special indicator: units with records, records, units warned
     fourwinds: pd.DataFrame
@@ -107,6 +108,11 @@ class Facts:
     settings: dict
     ledger: pd.DataFrame  # records dated in the period per ledger
     rejected: int
+    problems: list[dict] = None  # 问题与建议: the findings the closing section states, see problems()
+
+    def __post_init__(self) -> None:
+        if self.problems is None:
+            self.problems = problems(self)
 
 
 def gather(src: Source, now: dt.datetime | None = None) -> Facts:
@@ -283,15 +289,22 @@ def _grade_moves(idx: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
 
 def _ordered_areas(areas: pd.DataFrame) -> pd.DataFrame:
     rank = {a: i for i, a in enumerate(SPECIAL_AREA_ORDER)}
-    return areas.assign(_o=areas.area.map(lambda a: rank.get(a, len(rank)))).sort_values(
+    out = areas.assign(_o=areas.area.map(lambda a: rank.get(a, len(rank)))).sort_values(
         ["_o", "petitions"], ascending=[True, False]).drop(columns="_o").reset_index(drop=True)
+    # What the special indicators count: every report not found unfounded (credible_reports in the catalogue).
+    out["credible"] = out.petitions - out.unfounded
+    for col in ("petitions", "substantiated", "unfounded", "open", "credible", "units"):
+        out[col] = out[col].astype(int)
+    return out
 
 
 def _total_row(areas: pd.DataFrame) -> dict:
     total = areas[areas.area.isna()]
     if total.empty or not int(total.petitions.iloc[0]):
-        return {"petitions": 0, "substantiated": 0, "unfounded": 0, "open": 0, "units": 0}
-    return {k: int(total[k].iloc[0]) for k in ("petitions", "substantiated", "unfounded", "open", "units")}
+        return {"petitions": 0, "substantiated": 0, "unfounded": 0, "open": 0, "units": 0, "credible": 0}
+    out = {k: int(total[k].iloc[0]) for k in ("petitions", "substantiated", "unfounded", "open", "units")}
+    out["credible"] = out["petitions"] - out["unfounded"]
+    return out
 
 
 def _indicator_table(values: pd.DataFrame, ids, flagged: dict[str, list[str]]) -> pd.DataFrame:
@@ -303,7 +316,7 @@ def _indicator_table(values: pd.DataFrame, ids, flagged: dict[str, list[str]]) -
             continue
         num = v.numerator.fillna(0)
         rows.append({"indicator_id": ind, "name_zh": v.name_zh.iloc[0], "unit": v.unit.iloc[0],
-                     "units_with": int((num > 0).sum()), "records": float(num.sum()),
+                     "units_with": int((num > 0).sum()), "records": int(round(float(num.sum()))),
                      "warned": len(flagged.get(ind, [])), "warned_units": flagged.get(ind, [])})
     return pd.DataFrame(rows, columns=["indicator_id", "name_zh", "unit", "units_with", "records", "warned",
                                        "warned_units"])
@@ -359,3 +372,51 @@ def _alpha(coh: pd.DataFrame, dims: pd.DataFrame) -> pd.DataFrame:
     order = {d: i for i, d in enumerate(dims.dimension)}
     return a.sort_values("dimension", key=lambda s: s.map(order))[["dimension", "name_zh", "cronbach_alpha"]] \
         .reset_index(drop=True)
+
+
+def problems(f: Facts, top_dimensions: int = 3) -> list[dict]:
+    """What the closing 问题与建议 section states, each item with the numbers it quotes (no wording):
+
+    grades         the 红 units and the 橙 count, with the change of 红+橙 on the previous period
+    dimension      per dimension with warnings (the `top_dimensions` with most units warned): warnings, units,
+                   and its indicators by units warned
+    rising         units flagged 风险上升 and units whose grade worsened
+    rectification  overdue and recurring findings, when there are any (inside the rectification dimension's
+                   item when that one is listed)
+    """
+    out: list[dict] = []
+    idx = f.index
+    red = list(idx[idx.grade == "红"].unit_name)
+    orange = int((idx.grade == "橙").sum())
+    if red or orange:
+        gc = f.grade_counts.set_index("grade")
+        change = None
+        if gc.prev.notna().all():
+            change = int(gc.loc[["红", "橙"], "now"].sum() - gc.loc[["红", "橙"], "prev"].sum())
+        out.append({"kind": "grades", "red_units": red, "orange": orange, "change": change})
+    w = f.warnings
+    if len(w):
+        by_dim = (w.groupby(["dimension_zh"]).agg(warnings=("warning_id", "size"), units=("unit_name", "nunique"))
+                  .sort_values(["units", "warnings"], ascending=False).head(top_dimensions))
+        ids = dict(zip(f.catalogue.dimension_zh, f.catalogue.dimension))
+        for dim, row in by_dim.iterrows():
+            part = w[w.dimension_zh == dim]
+            inds = (part.groupby("indicator_zh").unit_name.nunique().sort_values(ascending=False, kind="stable")
+                    .head(3))
+            out.append({"kind": "dimension", "dimension": ids.get(dim, ""), "dimension_zh": dim,
+                        "warnings": int(row.warnings), "units": int(row.units),
+                        "indicators": [(name, int(n)) for name, n in inds.items()]})
+    rising = list(idx[idx.rising.astype(bool)].unit_name)
+    if rising or len(f.grade_moves):
+        out.append({"kind": "rising", "rising_units": rising, "moves": int(len(f.grade_moves))})
+    over = f.rectification.get("overdue_rectification", {})
+    recur = f.rectification.get("recurring_findings", {})
+    overdue, recurring = int(round(over.get("value") or 0)), int(round(recur.get("value") or 0))
+    if overdue or recurring:
+        item = {"overdue": overdue, "overdue_units": int(over.get("units_with", 0)), "recurring": recurring}
+        listed = next((p for p in out if p["kind"] == "dimension" and p["dimension"] == RECTIFICATION_DIMENSION), None)
+        if listed is not None:  # the rectification dimension is already a finding: its numbers go with it
+            listed["rectification"] = item
+        else:
+            out.append({"kind": "rectification", **item})
+    return out

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pipelines.errors import UserError
 
-FORMATS = ("docx", "html", "md")
-SUFFIX_FORMAT = {".docx": "docx", ".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+FORMATS = ("docx", "pdf", "html", "md")
+SUFFIX_FORMAT = {".docx": "docx", ".pdf": "pdf", ".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
 
 
 @dataclass
@@ -23,12 +23,19 @@ class Written:
 
 
 def format_for(out: Path, fmt: str | None) -> str:
-    """The format asked for, else the one the file name implies, else docx."""
+    """The format asked for, else the one the file name implies; a name and a format that disagree, or a
+    suffix no format has, are user errors (a Word file must never be written under a .pdf name)."""
+    implied = SUFFIX_FORMAT.get(out.suffix.lower())
     if fmt:
         if fmt not in FORMATS:
             raise UserError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        if out.suffix and implied != fmt:
+            raise UserError(f"--out {out.name} does not name a {fmt} file; call it {out.stem}.{fmt} "
+                            f"or leave --format out")
         return fmt
-    return SUFFIX_FORMAT.get(out.suffix.lower(), "docx")
+    if implied is None:
+        raise UserError(f"--out {out.name}: say the format by the suffix (.docx, .pdf, .html, .md) or --format")
+    return implied
 
 
 def generate(db: str | os.PathLike, period: str, out: str | os.PathLike, *, team: str | None = None,
@@ -50,6 +57,8 @@ def generate(db: str | os.PathLike, period: str, out: str | os.PathLike, *, team
     written = []
     if fmt == "docx":
         _write(out, document.to_docx(doc))
+    elif fmt == "pdf":
+        _write(out, document.to_pdf(doc))
     elif fmt == "html":
         _write(out, document.to_html(doc).encode("utf-8"))
     else:

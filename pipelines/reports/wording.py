@@ -36,7 +36,8 @@ SECTIONS = {
     "fourwinds": "六、“四风”及隐形变异问题",
     "rectification": "七、整改落实情况",
     "clearance": "八、澄清正名与回访",
-    "method": "九、方法说明与不确定性",
+    "problems": "九、问题与建议",
+    "method": "十、方法说明与不确定性",
 }
 
 # ---- 一、总体情况 ----------------------------------------------------------------------------
@@ -87,8 +88,10 @@ FOCUS_SUGGESTION = "建议：结合日常监督掌握的情况，对上述预警
 LEDGER_ZH = vocabulary.words("ledger_short")
 
 # ---- 四、趋势与风险变化 ----------------------------------------------------------------------
-RISERS_INTRO = ("环比上升超过{delta}分或同比上升超过{delta_yoy}分的，标记为风险上升单位，本期{rising}个。"
-                "综合指数环比上升居前的单位如下。")
+# The rule pipelines/analysis/scoring.py applies, word for word: both conditions of the 环比 branch.
+RISING_RULE = "环比上升{delta}分及以上且上期也在上升，或同比上升{delta_yoy}分及以上"
+RISERS_INTRO = ("{rule}的，标记为风险上升单位，本期{rising}个。综合指数环比上升居前的单位如下"
+                "（环比、同比变化只舍不入，保留一位小数）。")
 RISERS_NONE = "本期无综合指数环比上升的单位。"
 RISERS_TABLE = ("单位", "领域", "指数", "环比", "同比", "等级", "名次", "风险上升")
 GRADE_MOVES = "等级较上期升高的单位{n}个：{items}。"
@@ -98,13 +101,15 @@ FALLERS = "环比下降较多的单位：{items}，其风险信号有所缓解�
 FIG_INTERVALS = "图{n}　综合指数居前单位的名次及不确定性区间"
 
 # ---- 五、专项监督 --------------------------------------------------------------------------
-SPECIAL_INTRO = ("围绕乡村振兴、安全生产、食品药品安全等专项监督领域，本期共收到相关信访举报{total}件，"
-                 "涉及{units}个单位。")
+SPECIAL_INTRO = ("围绕乡村振兴、安全生产、食品药品安全等专项监督领域，本期共收到相关信访举报{total}件，涉及{units}个单位；"
+                 "其中属实或部分属实{substantiated}件、不属实或查无实据{unfounded}件、尚未办结{open}件。"
+                 "未查否的反映计入专项监督风险指标。")
 SPECIAL_NONE = "本期未收到乡村振兴、安全生产、食品药品安全等专项领域的信访举报。"
-SPECIAL_TABLE = ("领域", "信访举报（件）", "属实或部分属实", "不属实或查无实据", "尚未办结", "涉及单位")
+SPECIAL_TABLE = ("领域", "信访举报（件）", "属实或部分属实", "不属实或查无实据", "尚未办结", "计入风险指标", "涉及单位")
 SPECIAL_FOCUS_MISSING = "{areas}领域本期未收到信访举报。"
-SPECIAL_INDICATOR = "{name}：{units_with}个单位有相关反映{warned}。"
-SPECIAL_INDICATOR_NONE = "{name}：本期无相关反映。"
+SPECIAL_WARNED = "专项监督指标触发预警的单位：{items}。"
+SPECIAL_WARNED_ITEM = "{name}——{units}"
+SPECIAL_UNWARNED = "专项监督领域各项指标本期均未触发预警。"
 WARNED_UNITS = "，{n}个单位触发预警（{units}）"
 
 # ---- 六、四风 ------------------------------------------------------------------------------
@@ -131,14 +136,42 @@ FOLLOWUP_LINE = "本期办结的第二、三种形态处理{den}人次，已开�
 FOLLOWUP_NONE = "本期无需回访的第二、三种形态处理。"
 CLEAR_NOTE = "澄清正名和回访为情况参考项，不计入风险指数；研判时应将查实不实的反映从信访量中剔除。"
 
-# ---- 九、方法说明与不确定性 -------------------------------------------------------------------
+# ---- 九、问题与建议 ------------------------------------------------------------------------
+PROBLEMS_HEAD = "（一）主要问题"
+ADVICE_HEAD = "（二）工作建议"
+PROBLEMS_NONE = "本期未发现需要专门提示的问题。"
+PROBLEM_GRADES = "风险等级：红色单位{red}个（{red_units}），橙色单位{orange}个{change}。"
+PROBLEM_GRADES_CHANGE = "，红色、橙色单位合计较上期{direction}"
+PROBLEM_DIMENSION = "{dimension}方面：本期预警{warnings}项，涉及{units}个单位，集中在{items}。"
+PROBLEM_DIMENSION_ITEM = "{indicator}（{units}个单位）"
+PROBLEM_RISING = "风险上升：{rising}个单位被标记为风险上升{rising_units}，{moves}个单位等级较上期升高。"
+PROBLEM_RECTIFICATION = "整改落实：逾期未整改问题{overdue}个，涉及{overdue_units}个单位；近三年屡查屡犯问题{recurring}个。"
+PROBLEM_RECTIFICATION_MORE = "逾期未整改问题{overdue}个，涉及{overdue_units}个单位；近三年屡查屡犯问题{recurring}个。"
+ADVICE_GRADES = "对{units}等红色单位逐一开展专题研判，结合日常监督核实预警所依据的记录，必要时开展专项检查。"
+# One suggestion per dimension of the catalogue (data/indicators.yaml ids), from the duties of the work plan.
+ADVICE_DIMENSION = {
+    "petitions": "加强信访举报分析，对反映集中、重复举报的问题线索优先处置，做到件件有着落。",
+    "key_few": "盯住“关键少数”，对相关单位一把手和班子成员开展提醒谈话，加大谈话函询和抽查核实力度。",
+    "discipline": "贯通运用监督执纪“四种形态”，对涉案单位做好以案促改、以案治本的“后半篇文章”。",
+    "supervision": "提高直接谈话比例和函询回复抽查核实比例，对不如实说明问题的严肃处理。",
+    "style": "持续纠治“四风”，密切关注“吃老板”“一桌餐”、电子红包等隐形变异问题，对顶风违纪问题深挖细查。",
+    "rectification": "对逾期未整改问题逐项督办销号，对屡查屡犯问题追究相关责任，开展整改落实情况量化评估。",
+    "governance": "督促相关单位党委（党组）落实主体责任，严格执行“三重一大”集体决策和报备制度。",
+    "special": "聚焦乡村振兴、安全生产、食品药品安全和群众身边腐败问题，开展专项监督检查。",
+}
+ADVICE_DIMENSION_OTHER = "围绕{dimension}方面的预警，督促相关单位查找原因、落实整改。"
+ADVICE_RISING = "对风险上升和等级升高的单位开展提醒谈话，跟踪下一期指数变化。"
+ADVICE_RECTIFICATION = "对逾期未整改问题逐项督办销号，对屡查屡犯问题追究相关责任。"
+PROBLEM_TOP_DIMENSIONS = 3  # dimensions listed, by units warned
+
+# ---- 十、方法说明与不确定性 -------------------------------------------------------------------
 METHOD_LINES = [
     "综合指数按“指标—维度—综合”三级结构计算：{indicators}项计分指标归入{dimensions}个维度，"
     "指标经{normalise}后（方向统一为数值越高风险越大，0–100分），维度内按指标权重{aggregate}，"
     "维度间按维度权重{aggregate}。",
     "标准化以本粒度各期全部单位为基准（{basis}），各期得分可以直接比较；缺失值按{impute}处理，"
     "样本量不足的指标不计值。",
-    "等级划分：{grades}。风险上升：环比上升超过{delta}分或同比上升超过{delta_yoy}分。",
+    "等级划分：{grades}。风险上升：{rising_rule}。",
     "不确定性分析：蒙特卡洛模拟{draws}次，同时扰动指标权重（±{noise}）、标准化方法（{norms}）、"
     "汇总方法（{aggs}）及剔除单项指标，得到各单位名次的第5–95百分位区间。",
 ]
@@ -180,19 +213,26 @@ def pct(v, digits: int = 1) -> str:
     return f"{v * 100:.{digits}f}%"
 
 
+def truncated(delta: float) -> float:
+    """A change cut (not rounded) to 0.1: +4.97 reads +4.9, so a change short of a 5-point rule never reads 5.0."""
+    return math.trunc(round(delta * 10, 9)) / 10
+
+
 def change(delta, unit: str = "分") -> str:
-    """上升1.2分 / 下降0.8分 / 基本持平."""
+    """上升1.2分 / 下降0.8分 / 基本持平 (cut to 0.1, see truncated)."""
     if delta is None or (isinstance(delta, float) and math.isnan(delta)):
         return DASH
-    if abs(delta) < 0.05:
+    t = truncated(float(delta))
+    if t == 0:
         return "基本持平"
-    return f"{'上升' if delta > 0 else '下降'}{abs(delta):.1f}{unit}"
+    return f"{'上升' if t > 0 else '下降'}{abs(t):.1f}{unit}"
 
 
 def signed(delta) -> str:
     if delta is None or (isinstance(delta, float) and math.isnan(delta)):
         return DASH
-    return f"{delta:+.1f}"
+    t = truncated(float(delta))
+    return "0.0" if t == 0 else f"{t:+.1f}"
 
 
 def count_change(delta: int) -> str:
