@@ -43,6 +43,25 @@ def county(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def reports(county, tmp_path_factory):
+    """One report per format with its figures, written once for the module's tests (a PDF with charts takes
+    seconds: the tests read the same files). Returns (Written, matplotlib warnings while writing it)."""
+    from pipelines.reports.report import generate
+
+    folder = tmp_path_factory.mktemp("reports")
+    cache: dict[str, tuple] = {}
+
+    def get(fmt: str):
+        if fmt not in cache:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                cache[fmt] = (generate(county, PERIOD, folder / f"报告.{fmt}"), list(caught))
+        return cache[fmt]
+
+    return get
+
+
+@pytest.fixture(scope="module")
 def identifiers(county) -> dict[str, set[str]]:
     """What must never appear in a report: every pseudonym in the warehouse, and the synthetic people's
     names, ID numbers and phone numbers from truth.json."""
@@ -89,13 +108,10 @@ def _pdf_text(path: Path) -> str:
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "docx", "pdf"])
-def test_each_format_has_every_section_stamp_caveat_and_figures_and_no_identifiers(county, identifiers, tmp_path, fmt):
+def test_each_format_has_every_section_stamp_caveat_and_figures_and_no_identifiers(county, identifiers, reports, fmt):
     from pipelines.reports import charts
-    from pipelines.reports.report import generate
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        written = generate(county, PERIOD, tmp_path / f"报告.{fmt}")
+    written, caught = reports(fmt)
     text = {"docx": _docx_text, "pdf": _pdf_text}.get(fmt, lambda p: p.read_text(encoding="utf-8"))(written.path)
     if fmt == "pdf":  # a PDF breaks lines where the page does: compare the words without line breaks
         text = text.replace("\r", "").replace("\n", "")
@@ -162,18 +178,14 @@ def _pdf_images(path: Path) -> int:
         pdf.close()
 
 
-def test_the_pdf_is_laid_out_in_chinese_fonts_on_a4_pages(county, tmp_path, zt):
-    """`--out x.pdf` writes a real PDF: A4 pages, the Noto CJK fonts embedded, and its first page, drawn as
-    an image, carries the title in dark ink at the top and white margins around the text."""
+def test_the_pdf_is_laid_out_in_chinese_fonts_on_a4_pages(reports):
+    """A PDF report is a real PDF: A4 pages, the Noto CJK fonts embedded, and its first page, drawn as an
+    image, carries the title in dark ink at the top and white margins around the text."""
     import numpy as np
     import pypdfium2
 
-    out = tmp_path / "研判报告.pdf"
-    res = zt("report", "--db", county, "--period", PERIOD, "--out", out)
-    assert res.code == 0, res.err
-    assert "PDF" in res.out and str(out) in res.out
-    data = out.read_bytes()
-    assert data[:5] == b"%PDF-"
+    out = reports("pdf")[0].path
+    assert out.read_bytes()[:5] == b"%PDF-"
     pdf = pypdfium2.PdfDocument(str(out))
     try:
         assert len(pdf) >= 5
@@ -199,13 +211,11 @@ def test_the_pdf_is_laid_out_in_chinese_fonts_on_a4_pages(county, tmp_path, zt):
     assert 0.01 < ink.mean() < 0.3  # text, not a blank page or a black one
 
 
-def test_word_tables_have_fixed_column_widths_and_figures_keep_their_captions(county, tmp_path):
+def test_word_tables_have_fixed_column_widths_and_figures_keep_their_captions(reports):
     import docx
     from docx.oxml.ns import qn
 
-    from pipelines.reports.report import generate
-
-    d = docx.Document(str(generate(county, PERIOD, tmp_path / "r.docx").path))
+    d = docx.Document(str(reports("docx")[0].path))
     for table in d.tables[1:]:  # the first is the stamp block
         tbl = table._tbl
         assert tbl.tblPr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"
@@ -326,6 +336,7 @@ def test_team_report_names_only_the_teams_units(county, tmp_path, zt):
     out = tmp_path / "team.md"
     res = zt("report", "--db", county, "--period", PERIOD, "--team", short, "--out", out, "--no-figures")
     assert res.code == 0, res.err
+    assert res.out.startswith(f"已生成报告 {out}（Markdown）：2024年第4季度，{len(own)}个单位") and user_text.problems(res.out.replace(str(out), "")) == []
     text = out.read_text(encoding="utf-8")
     assert f"{team}驻在单位政治生态分析研判报告" in text
     assert f"共{len(own)}个单位" in text
@@ -369,6 +380,8 @@ def test_missing_database_folder_and_unknown_format_are_user_errors(county, tmp_
         generate(county, PERIOD, tmp_path / "r.pdf", fmt="docx")
     res = zt("report", "--db", county, "--period", PERIOD, "--out", tmp_path / "r.txt")
     assert res.code == 2 and ".pdf" in res.err and not (tmp_path / "r.txt").exists()
+    res = zt("report", "--db", county, "--period", PERIOD, "--out", tmp_path / "r.pdf", "--format", "docx")
+    assert res.code == 2 and "does not name a docx file" in res.err and not (tmp_path / "r.pdf").exists()
     res = zt("report", "--db", tmp_path / "none.duckdb", "--period", PERIOD, "--out", tmp_path / "r.md")
     assert res.code == 2 and "does not exist" in res.err
     res = zt("report", "--db", county, "--period", PERIOD, "--out", tmp_path / "no" / "r.md")
