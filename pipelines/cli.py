@@ -30,6 +30,7 @@ COMMANDS = {
     "serve": "pipelines.access.commands",
     "demo": "pipelines.demo",
     "report": "pipelines.reports.commands",
+    "classify": "pipelines.ml.commands",
 }
 
 
