@@ -206,7 +206,7 @@ def render_results_markdown() -> str:
     from pipelines.settings import SQL_DIR
 
     lines = ["# Results and bookkeeping tables", "",
-             "From the comments in pipelines/sql/schema.sql and results.sql (the build's outputs, stamped with build_id).", ""]
+             "From the comments in pipelines/sql/schema.sql, results.sql and learning.sql (the build's outputs, stamped with build_id).", ""]
     common = {
         "build_id": "the build that produced the row (build_runs)", "grain": "month | quarter | half | year | rolling12",
         "period": "period key: 2024-03, 2024Q1, 2024H1, 2024, R12-2024-03", "unit_name": "unit (units.unit_name)",
@@ -216,7 +216,7 @@ def render_results_markdown() -> str:
         "started_at": "start of the file's run", "finished_at": "end of the file's run", "message": "notes: unrecognised columns, fuzzy matches",
     }
     ledger = set(load().kinds)
-    for fname in ("schema.sql", "results.sql"):
+    for fname in ("schema.sql", "results.sql", "learning.sql"):
         for table, cols in sql_tables((SQL_DIR / fname).read_text(encoding="utf-8")).items():
             if table in ledger:
                 continue

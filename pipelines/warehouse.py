@@ -18,7 +18,7 @@ import duckdb
 from pipelines.errors import UserError
 from pipelines.settings import SQL_DIR
 
-SCHEMA_FILES = ("schema.sql", "results.sql")  # ledgers and bookkeeping; build results
+SCHEMA_FILES = ("schema.sql", "results.sql", "learning.sql")  # ledgers and bookkeeping; build results; learned signals
 
 
 def sql_file(name: str) -> str:

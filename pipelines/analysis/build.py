@@ -40,9 +40,10 @@ from pipelines import warehouse
 from pipelines.analysis import catalogue as catalogue_mod
 from pipelines.analysis import indicators, methods, portraits, results, scoring
 from pipelines.analysis.catalogue import Catalogue, evidence_queries
+from pipelines.ml import signals
 
 RESULT_TABLES = ("indicator_catalogue", "indicator_values", "unit_scores", "contributions", "warnings",
-                 "warning_evidence", "sensitivity", "coherence", "portraits")
+                 "warning_evidence", "sensitivity", "coherence", "portraits", *signals.TABLES)
 
 
 @dataclass
@@ -202,7 +203,7 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
     aux = con.cursor()
     staged = False
     try:
-        warehouse.apply_schema(con, ("schema.sql", "results.sql"))
+        warehouse.apply_schema(con, ("schema.sql", "results.sql", "learning.sql"))
         _prepare(con, cat, settings, levels)
         indicators.check_data(con)
         _prepare(aux, cat, settings, levels)
@@ -301,6 +302,11 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
                     [build_id])
         con.execute(f"INSERT INTO coherence{st} BY NAME SELECT ? AS build_id, * FROM coh_df", [build_id])
         clock.lap("write")
+        # Learned signals (anomalies, typologies, person clues, validation, predicted categories) from the staged
+        # results, staged themselves: swapped in with everything else.
+        learned = signals.run(con, build_id, st)
+        clock.timings.update({f"learning:{k}": v for k, v in learned["timings"].items()})
+        clock.lap("learning")
 
         # One short transaction: the staged tables replace the previous build's, and the build is recorded.
         with warehouse.transaction(con):

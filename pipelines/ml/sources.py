@@ -57,9 +57,20 @@ def from_file(path: Path, text: list[str], label: str | None, date: str | None =
     from pipelines.dictionary import normalise_header
     from pipelines.ingest import reader
 
+    from pipelines import dictionary
+
     wanted = {normalise_header(c) for c in [*text, *(x for x in [label, date] if x)]}
+    # The header row is the one with the most recognised cells: the columns asked for and any ledger header.
+    known = wanted | {h for k in dictionary.load().kinds.values() for h in k.header_map()}
     frames = []
-    for sheet in reader.read_file(Path(path), lambda h: normalise_header(h) in wanted):
+    try:
+        sheets = list(reader.read_file(Path(path), lambda h: normalise_header(h) in known))
+    except UserError as exc:
+        if "no header row" not in str(exc):
+            raise
+        raise UserError(f"{Path(path).name}: no header row holds the columns {'、'.join([*text, *(x for x in [label] if x)])}; "
+                        "name the columns with --text / --label as the header reads") from None
+    for sheet in sheets:
         headers = [normalise_header(h) for h in sheet.headers]
         df = sheet.table.drop_columns(["_row"]).to_pandas()
         df.columns = headers[:len(df.columns)]
