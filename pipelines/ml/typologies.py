@@ -4,7 +4,8 @@ Per grain, every unit-period's dimension scores (0-100, higher = riskier) are po
 in every period and a unit can be seen moving between types. KMeans for k = k_min..k_max from several seeds;
 the criterion: the largest silhouette among the k whose groups the seeds agree on (mean adjusted Rand index
 ≥ min_stability), so the number of groups is neither a guess nor an accident of one seed. A centre that leans
-`lean` standard deviations above the pooled mean on a dimension names its type after that dimension
+`lean` standard deviations (the dimensions' common spread) above the pooled mean on a dimension names its type
+after that dimension
 (信访高发型, 整改滞后型 …); a centre below the mean everywhere is 平稳型.
 """
 
@@ -63,8 +64,11 @@ def choose(X: np.ndarray, k_min: int, k_max: int, seeds: int, min_stability: flo
 
 def name_centres(centres: np.ndarray, mean: np.ndarray, sd: np.ndarray, dims: list[str], dim_names: dict[str, str],
                  lean: float) -> list[str]:
-    """One distinct name per centre from the dimensions it leans on most."""
-    z = (centres - mean) / np.where(sd > 0, sd, 1.0)
+    """One distinct name per centre from the dimensions it leans on most. Dimension scores share one 0-100 scale,
+    so leaning is measured on one common spread: a dimension where every unit is alike cannot name a type by a
+    few points' difference."""
+    common = float(np.sqrt(np.mean(np.square(sd)))) or 1.0
+    z = (centres - mean) / common
     names = []
     for row in z:
         high = [j for j in np.argsort(-row, kind="stable") if row[j] >= lean]

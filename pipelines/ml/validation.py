@@ -104,7 +104,8 @@ def validate(values: pd.DataFrame, scores: pd.DataFrame, outcome_dates: pd.DataF
     panel["y"] = [int(oc.get((u, nxt[p]), 0) > 0) for p, u in zip(panel.period, panel.unit_name)]
     wide_v = values.pivot_table(index=["period", "unit_name"], columns="indicator_id", values="value", aggfunc="first")
     wide_s = scores.pivot_table(index=["period", "unit_name"], columns="level", values="score", aggfunc="first")
-    X = panel.join(wide_v, on=["period", "unit_name"]).join(wide_s, on=["period", "unit_name"], rsuffix="__score")
+    wide_s.columns = [c + "__score" if c in wide_v.columns else c for c in wide_s.columns]
+    X = panel.join(wide_v, on=["period", "unit_name"]).join(wide_s, on=["period", "unit_name"])
     y = X["y"].to_numpy()
     unit_codes = pd.Categorical(X["unit_name"], categories=units).codes
     rng = np.random.default_rng(random_state)

@@ -1,0 +1,50 @@
+"""The learned signals as `zhengtai build` leaves them in a real county warehouse (generate → ingest → build)."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from pipelines.warehouse import published_path
+from tests.dashboard_county import county_db  # noqa: F401 (fixture)
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dashboard_county")]
+
+
+@pytest.fixture(scope="module")
+def con(county_db):
+    c = duckdb.connect(str(published_path(county_db)), read_only=True)
+    yield c
+    c.close()
+
+
+def test_every_learned_table_belongs_to_the_build(con):
+    build = con.execute("SELECT build_id FROM build_runs ORDER BY built_at DESC LIMIT 1").fetchone()[0]
+    for table in ("unit_anomalies", "unit_typologies", "typology_models", "person_clues", "person_clue_records",
+                  "indicator_validation", "petition_predictions", "learning_models"):
+        ids = {r[0] for r in con.execute(f"SELECT DISTINCT build_id FROM {table}").fetchall()}
+        assert ids == {build}, table
+
+
+def test_anomalies_flag_a_few_unit_periods_and_name_their_indicators(con):
+    share, named = con.execute("""SELECT avg(flagged::INT), bool_and(json_array_length(drivers) > 0 AND message LIKE '%异常模式%')
+                                  FILTER (WHERE flagged) FROM unit_anomalies WHERE grain = 'quarter'""").fetchone()
+    assert 0.02 <= share <= 0.08 and named
+
+
+def test_predicted_categories_are_only_for_other_or_missing_and_never_overwrite(con):
+    recorded = con.execute("SELECT count(*) FROM petitions WHERE category = '其他'").fetchone()[0]
+    rows = con.execute("SELECT recorded, predicted, probability, review FROM petition_predictions").fetchall()
+    assert len(rows) == recorded > 0
+    assert all(r[0] == "其他" and (r[1] is None or 0 <= r[2] <= 1) for r in rows)
+    assert all(r[3] == (r[1] is None or r[2] < 0.6) for r in rows)
+    detail = con.execute("SELECT detail FROM learning_models WHERE model = 'petition_category'").fetchone()[0]
+    assert '"macro_f1"' in detail and '"baseline_macro_f1"' in detail
+
+
+def test_validation_reports_every_indicator_and_the_composite(con):
+    n_ind = con.execute("SELECT count(*) FROM indicator_catalogue WHERE NOT coalesce(context, false)").fetchone()[0]
+    rows = con.execute("""SELECT count(*) FILTER (WHERE kind = 'indicator'), count(*) FILTER (WHERE predictor = 'index'),
+                                 count(*) FILTER (WHERE predictor = 'data_weighted'), sum(data_weight)
+                          FROM indicator_validation WHERE grain = 'quarter'""").fetchone()
+    assert rows[0] == n_ind and rows[1] == 1 and rows[2] == 1 and abs(rows[3] - 1) < 1e-3
