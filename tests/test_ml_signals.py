@@ -81,8 +81,8 @@ def test_a_predictive_indicator_is_told_from_noise():
                                       pd.DataFrame(cases, columns=["unit_name", "date"]), preds,
                                       {"signal": 1, "noise": 1}, "quarter", bootstrap=100)
     row = out.set_index("predictor")
-    assert row.loc["signal", "verdict"] == "有预测力" and row.loc["signal", "auc"] > 0.7
-    assert row.loc["noise", "verdict"] == "未见预测力" and row.loc["noise", "auc_low"] < 0.5 < row.loc["noise", "auc_high"]
+    assert row.loc["signal", "verdict"] == "predictive" and row.loc["signal", "auc"] > 0.7
+    assert row.loc["noise", "verdict"] == "none" and row.loc["noise", "auc_low"] < 0.5 < row.loc["noise", "auc_high"]
     assert row.loc["signal", "data_weight"] > row.loc["noise", "data_weight"]
     assert row.loc["signal", "p_value"] < 0.01 and row.loc["index", "test_auc"] > 0.65
     assert detail["test_periods"] and not set(detail["test_periods"]) & set(detail["train_periods"])

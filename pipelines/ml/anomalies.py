@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pipelines import vocabulary
+
 
 @dataclass
 class Result:
@@ -75,9 +77,11 @@ def detect(frame: pd.DataFrame, names: dict[str, str], *, trees: int = 300, shar
             drv[row] = [{"indicator_id": cols[j], "name_zh": names.get(cols[j], cols[j]),
                          "value": None if np.isnan(raw[row, j]) else round(float(raw[row, j]), 4),
                          "z": round(float(z[row, j]), 2), "score_drop": round(float(drop[r, j]), 4)} for j in top]
-            parts = [f"{d['name_zh']}{'偏高' if d['z'] > 0 else '偏低'}" for d in drv[row]]
-            messages[row] = ("指标组合异常（异常模式，得分" f"{score[row]:.2f}）：" + ("、".join(parts) if parts else "多项指标组合罕见")
-                             + "；与同期各单位相比少见，提示关注，不代表存在问题。")
+            parts = [vocabulary.template("learning_text", "anomaly_high" if d["z"] > 0 else "anomaly_low",
+                                         name=d["name_zh"]) for d in drv[row]]
+            messages[row] = vocabulary.template(
+                "learning_text", "anomaly", score=f"{score[row]:.2f}",
+                drivers="、".join(parts) if parts else vocabulary.word("learning_text", "anomaly_rare"))
     out = pd.DataFrame({"period": periods, "unit_name": wide.index.get_level_values("unit_name").to_numpy(),
                         "score": score.round(4), "percentile": pct.round(1), "flagged": flagged, "drivers": drv,
                         "message": messages})

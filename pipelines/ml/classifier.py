@@ -44,6 +44,7 @@ class Settings:
     calibration_folds: int = 5    # folds of the out-of-fold decisions the temperature is fitted on
     min_examples: int = 3         # a class needs this many usable texts to be learned
     review_below: float = 0.6     # a prediction less probable than this is listed for review
+    conventions: bool = True      # learn 问题类别 with their definitions (data/petition_conventions.yaml) too
     random_state: int = 0
 
     @classmethod
@@ -173,15 +174,39 @@ def learnable(p: Prepared, settings: Settings) -> tuple[np.ndarray, list[str]]:
     return rows, notes
 
 
+def conventions(classes: set[str], path: Path | None = None) -> tuple[list[str], list[str]]:
+    """The definitions of the learned classes from data/petition_conventions.yaml, as (texts, labels), when the
+    labels are that file's categories (at least two of them); else nothing."""
+    import yaml
+
+    from pipelines.settings import DATA_DIR
+
+    path = path or DATA_DIR / "petition_conventions.yaml"
+    if not path.exists():
+        return [], []
+    cats = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("categories", {})
+    shared = [c for c in cats if c in classes]
+    if len(shared) < 2:
+        return [], []
+    pairs = [(str(t), c) for c in shared for t in cats[c]]
+    return [t for t, _ in pairs], [c for _, c in pairs]
+
+
 def fit(norm: pa.Array, labels: np.ndarray, settings: Settings) -> Model:
-    """Fit features and the calibrated linear model on prepared, learnable rows."""
+    """Fit features and the calibrated linear model on prepared, learnable rows (plus the categories'
+    definitions when the labels are 问题类别 and settings.conventions is on)."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.model_selection import StratifiedKFold
     from sklearn.svm import LinearSVC
 
+    y = labels.astype(str)
+    prior_texts, prior_labels = conventions(set(y)) if settings.conventions else ([], [])
+    if prior_texts:
+        norm = pa.concat_arrays([norm.cast(pa.large_string()),
+                                 text_mod.normalise(text_mod.mask(prior_texts)).cast(pa.large_string())])
+        y = np.concatenate([y, np.asarray(prior_labels, dtype=str)])
     feats = TextFeatures(char_ngrams=settings.char_ngrams, min_df=settings.min_df, word_weight=settings.word_weight)
     X = feats.fit_transform(norm)
-    y = labels.astype(str)
     classes, counts = np.unique(y, return_counts=True)
     folds = int(min(settings.calibration_folds, counts.min()))
     svm = LinearSVC(C=settings.C, random_state=settings.random_state)
@@ -198,7 +223,8 @@ def fit(norm: pa.Array, labels: np.ndarray, settings: Settings) -> Model:
         est = svm.fit(X, y)
         names, temperature = est.classes_, 1.0
     return Model(feats, [str(c) for c in names], np.asarray(est.coef_, dtype=np.float64),
-                 np.asarray(est.intercept_, dtype=np.float64), temperature, settings)
+                 np.asarray(est.intercept_, dtype=np.float64), temperature, settings,
+                 {"convention_texts": len(prior_texts)})
 
 
 def train(texts, labels, settings: Settings = Settings(), *, source: dict | None = None) -> tuple[Model, list[str]]:
@@ -207,7 +233,7 @@ def train(texts, labels, settings: Settings = Settings(), *, source: dict | None
     rows, notes = learnable(p, settings)
     model = fit(p.texts.filter(pa.array(rows)), p.labels[rows], settings)
     counts = dict(zip(*np.unique(p.labels[rows].astype(str), return_counts=True)))
-    model.meta = {"zhengtai_version": __version__, "sklearn_version": _sklearn_version(),
+    model.meta = {**model.meta, "zhengtai_version": __version__, "sklearn_version": _sklearn_version(),
                   "trained_at": dt.datetime.now().replace(microsecond=0).isoformat(),
                   "data_sha256": data_hash(texts, labels), "n_texts": int(rows.sum()),
                   "class_counts": {str(k): int(v) for k, v in counts.items()}, "source": source or {}, "notes": notes}
@@ -354,6 +380,9 @@ def apply(model: Model, texts) -> Predictions:
     label = np.where(usable, label, None)
     prob = np.where(usable, prob, np.nan)
     low = usable & (prob < model.settings.review_below)
-    reason = np.where(~usable, "文本为空或只有标点，无法预测",
-                      np.where(low, f"预测概率低于{model.settings.review_below:.0%}，需人工复核", ""))
+    from pipelines import vocabulary
+
+    reason = np.where(~usable, vocabulary.word("learning_text", "review_empty"),
+                      np.where(low, vocabulary.template("learning_text", "review_low",
+                                                        threshold=f"{model.settings.review_below:.0%}"), ""))
     return Predictions(label, prob, ~usable | low, reason.astype(object))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pipelines import warehouse
+from pipelines import vocabulary, warehouse
 
 
 def aggregate(con: duckdb.DuckDBPyConnection, *, window_days: int = 365, min_sources: int = 2,
@@ -28,8 +28,9 @@ def aggregate(con: duckdb.DuckDBPyConnection, *, window_days: int = 365, min_sou
                              FROM clue_records ORDER BY clue_id, record_date, record_key""").df()
     if len(people):
         people["message"] = [
-            f"同一人员在{(e - s).days + 1}天内于{len(src)}个渠道或台账出现{n}次（{'、'.join(src)}）"
-            + ("，系班子成员" if lead else "") + "；提示汇总研判，不代表问题属实。"
+            vocabulary.template("learning_text", "clue", days=(e - s).days + 1, n=len(src), records=n,
+                                sources="、".join(src),
+                                leader=vocabulary.word("learning_text", "clue_leader") if lead else "")
             for s, e, src, n, lead in zip(pd.to_datetime(people.window_start), pd.to_datetime(people.window_end),
                                           people.sources, people.records, people.is_leader)]
     else:

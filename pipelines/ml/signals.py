@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 import yaml
 
+from pipelines import vocabulary
 from pipelines.errors import UserError
 from pipelines.settings import DATA_DIR
 
@@ -129,7 +130,7 @@ def _run(con, build_id, suffix, settings) -> dict:
     tot = sum(raw_w.values()) or 1.0
     preds = ([validation.Predictor(i, "indicator", names[i], round(w / tot, 4)) for i, w in raw_w.items()]
              + [validation.Predictor(d, "dimension", dim_names[d]) for d in dict.fromkeys(scored.dimension)]
-             + [validation.Predictor("index", "composite", "综合指数（专家权重）")])
+             + [validation.Predictor("index", "composite", vocabulary.word("learning_text", "composite_expert"))])
     directions = dict(zip(cat.indicator_id, cat.direction.astype(int)))
     vframes = []
     for grain in v_cfg.get("grains", []):

@@ -1,7 +1,8 @@
 """Typologies: units grouped by their dimension profile, each group named from its centre.
 
-Per grain, every unit-period's dimension scores (0-100, higher = riskier) are pooled, so a type means the same
-in every period and a unit can be seen moving between types. KMeans for k = k_min..k_max from several seeds;
+Per grain, every unit-period's dimension scores (0-100, higher = riskier), taken relative to the county's mean
+in the same period, are pooled, so a type means the same in every period and a unit can be seen moving between
+types, while county-wide swings from one period to the next do not make types of their own. KMeans for k = k_min..k_max from several seeds;
 the criterion: the largest silhouette among the k whose groups the seeds agree on (mean adjusted Rand index
 ≥ min_stability), so the number of groups is neither a guess nor an accident of one seed. A centre that leans
 `lean` standard deviations (the dimensions' common spread) above the pooled mean on a dimension names its type
@@ -17,19 +18,13 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-# Type names by leading dimension; dimensions missing here are named "<dimension>突出型".
-TYPE_NAMES = {
-    "petitions": "信访高发型",
-    "rectification": "整改滞后型",
-    "style": "作风风险型",
-    "key_few": "关键少数风险型",
-    "discipline": "执纪问责高发型",
-    "supervision": "谈话函询质效偏低型",
-    "governance": "权力运行失范型",
-    "special": "专项领域风险型",
-}
-CALM = "平稳型"
-BROAD = "多维高风险型"
+from pipelines import vocabulary
+
+
+def type_name(dimension: str, dim_names: dict[str, str]) -> str:
+    """A type named by the dimension its centre leans on (data/vocabulary.yaml, group typology)."""
+    names = vocabulary.words("typology")
+    return names.get(dimension) or names["other"].format(name=dim_names.get(dimension, dimension))
 
 
 @dataclass
@@ -69,18 +64,18 @@ def name_centres(centres: np.ndarray, mean: np.ndarray, sd: np.ndarray, dims: li
     few points' difference."""
     common = float(np.sqrt(np.mean(np.square(sd)))) or 1.0
     z = (centres - mean) / common
+    calm, broad = vocabulary.word("typology", "calm"), vocabulary.word("typology", "broad")
     names = []
     for row in z:
         high = [j for j in np.argsort(-row, kind="stable") if row[j] >= lean]
         if not high:
-            base = CALM
+            base = calm
         elif len(high) >= max(3, (len(dims) + 1) // 2):
-            base = BROAD
+            base = broad
         else:
-            base = TYPE_NAMES.get(dims[high[0]], f"{dim_names.get(dims[high[0]], dims[high[0]])}突出型")
+            base = type_name(dims[high[0]], dim_names)
             if len(high) > 1 and base in names:
-                second = TYPE_NAMES.get(dims[high[1]], dim_names.get(dims[high[1]], dims[high[1]]))
-                base = base.removesuffix("型") + "·" + second
+                base = base.removesuffix("型") + "·" + type_name(dims[high[1]], dim_names)
         name, n = base, 2
         while name in names:  # two centres alike: number them rather than merge them
             name, n = f"{base}（{n}）", n + 1
@@ -96,7 +91,10 @@ def cluster(frame: pd.DataFrame, dim_names: dict[str, str], *, k_min: int = 2, k
     if len(wide) < 10 or wide.shape[1] < 2:
         return None
     wide = wide.fillna(wide.median())
-    X = wide.to_numpy(dtype=float)
+    # Profiles relative to the county in the same period: scores drift from period to period (the county as a
+    # whole gets more petitions one quarter), and pooled raw scores would cluster periods, not units.
+    periods = wide.index.get_level_values("period")
+    X = (wide - wide.groupby(level="period").transform("mean")).to_numpy(dtype=float)
     k, cands = choose(X, k_min, k_max, seeds, min_stability, random_state)
     if k < 2:
         return None
@@ -107,16 +105,18 @@ def cluster(frame: pd.DataFrame, dim_names: dict[str, str], *, k_min: int = 2, k
     d = km.transform(X)
     own = d[np.arange(len(X)), km.labels_]
     other = np.where(np.eye(k, dtype=bool)[km.labels_], np.inf, d).min(axis=1)
-    out = pd.DataFrame({"period": wide.index.get_level_values("period"), "unit_name": wide.index.get_level_values("unit_name"),
+    out = pd.DataFrame({"period": periods, "unit_name": wide.index.get_level_values("unit_name"),
                         "cluster": km.labels_.astype(int), "type_name": np.asarray(names, dtype=object)[km.labels_],
                         "distance": own.round(2), "margin": (other - own).round(2)})
     sizes = np.bincount(km.labels_, minlength=k)
     stable = cands[k]["stability"] >= min_stability
-    criterion = (f"k 取 {k_min}–{k_max} 中轮廓系数最高且 {seeds} 个随机种子分组一致（调整兰德指数≥{min_stability}）者"
-                 if stable else f"各 k 的分组在随机种子间均不够一致（调整兰德指数<{min_stability}），取轮廓系数最高者，分型仅供参考")
+    criterion = (vocabulary.template("learning_text", "typology_criterion", k_min=k_min, k_max=k_max, seeds=seeds,
+                                     stability=min_stability) if stable
+                 else vocabulary.template("learning_text", "typology_unstable", stability=min_stability))
     model = {"k": k, "criterion": criterion, "silhouette": cands[k]["silhouette"], "stability": cands[k]["stability"],
              "candidates": {str(kk): v for kk, v in cands.items()},
              "centres": [{"cluster": c, "type_name": names[c], "size": int(sizes[c]),
+                          # centre: points above (+) or below (−) the county mean of the period, per dimension
                           "scores": {dims[j]: round(float(km.cluster_centers_[c, j]), 1) for j in range(len(dims))}}
                          for c in range(k)]}
     return Result(out, model)

@@ -9,7 +9,9 @@ composite:
   - a time split: data-suggested weights are learned on the earlier periods only (L2 logistic on standardised
     indicators, negative slopes set to 0, normalised to sum 1) and every predictor, the expert composite and
     the data-weighted composite are scored by AUC on the later periods.
-An indicator whose interval contains 0.5 is reported as predicting nothing (未见预测力); it may still serve a duty
+Verdicts (codes; words in data/vocabulary.yaml): predictive when the interval lies above 0.5, reversed below,
+small_sample under 30 unit-periods or 5 outcomes. An indicator whose interval contains 0.5 is reported as
+predicting nothing (none); it may still serve a duty
 the outcome does not measure (cases follow detection effort as much as risk), which is why this informs and
 does not replace the expert weights.
 """
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from pipelines import vocabulary
 
 
 @dataclass
@@ -141,7 +145,7 @@ def validate(values: pd.DataFrame, scores: pd.DataFrame, outcome_dates: pd.DataF
             if coef.sum() > 0:
                 data_w = coef / coef.sum()
                 data_score = Zs @ data_w
-    extra = [Predictor("data_weighted", "composite", "数据建议权重综合指数")]
+    extra = [Predictor("data_weighted", "composite", vocabulary.word("learning_text", "composite_data"))]
     for pr in predictors + extra:
         x = data_score if pr.id == "data_weighted" else column(pr)
         if x is None:
@@ -158,13 +162,13 @@ def validate(values: pd.DataFrame, scores: pd.DataFrame, outcome_dates: pd.DataF
             if 0 < y[te].sum() < te.sum():
                 test = float(weighted_auc(x[te], y[te], np.ones((1, int(te.sum()))))[0])
         if n < 30 or pos < 5 or not np.isfinite(auc):
-            verdict = "样本不足"
+            verdict = "small_sample"
         elif lo > 0.5:
-            verdict = "有预测力"
+            verdict = "predictive"
         elif hi < 0.5:
-            verdict = "方向相反"
+            verdict = "reversed"
         else:
-            verdict = "未见预测力"
+            verdict = "none"
         dw = float(data_w[ind.index(pr)]) if pr in ind else None
         rows.append({"predictor": pr.id, "kind": pr.kind, "name_zh": pr.name_zh, "n": n, "positives": pos,
                      "auc": _r(auc), "auc_low": _r(lo), "auc_high": _r(hi), "test_auc": _r(test), "coef": _r(coef),

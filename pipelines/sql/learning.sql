@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS indicator_validation (
     p_value       DOUBLE,
     expert_weight DOUBLE,
     data_weight   DOUBLE,                -- data-suggested weight (non-negative, sums to 1 over indicators)
-    verdict       VARCHAR NOT NULL       -- 有预测力 | 未见预测力 | 方向相反 | 样本不足
+    verdict       VARCHAR NOT NULL       -- predictive | none | reversed | small_sample (words: vocabulary validation_verdict)
 );
 
 -- Predicted categories of petitions recorded as 其他 or without one; kept apart from the recorded category.
