@@ -48,3 +48,46 @@ def test_validation_reports_every_indicator_and_the_composite(con):
                                  count(*) FILTER (WHERE predictor = 'data_weighted'), sum(data_weight)
                           FROM indicator_validation WHERE grain = 'quarter'""").fetchone()
     assert rows[0] == n_ind and rows[1] == 1 and rows[2] == 1 and abs(rows[3] - 1) < 1e-3
+
+
+def test_person_clues_are_for_analysts_only_scoped_and_audited(county_db):
+    from pipelines.access.store import AccessDenied, User
+    from pipelines.board import learning
+    from pipelines.board.snapshot import Board
+    from tests.dashboard_county import teams
+
+    board = Board(published_path(county_db))
+    try:
+        leader = User("领导", "leader", None)
+        with pytest.raises(AccessDenied):
+            learning.person_clues(board, leader)
+        with pytest.raises(AccessDenied):
+            learning.clue_records(board, leader, "C0", lambda *a: None)
+        everyone = learning.person_clues(board, User("分析", "analyst", None))
+        assert len(everyone) > 0
+        team, own = next(iter(teams(county_db).items()))
+        mine = learning.person_clues(board, User("组内分析", "analyst", (team,)))
+        assert 0 < len(mine) < len(everyone)
+        assert all(set(u) <= set(own) for u in mine.units)
+        audited = []
+        rec = learning.clue_records(board, User("组内分析", "analyst", (team,)), mine.clue_id.iloc[0],
+                                    lambda *a: audited.append(a))
+        assert len(rec) > 0 and set(rec.unit_name) <= set(own)
+        assert audited and audited[0][0] == "view_records" and audited[0][2]["rows"] == len(rec)
+        # aggregates only for leaders: a unit's type and anomaly score, the validation table
+        unit = own[0]
+        sig = learning.unit_signals(board, leader, unit, "quarter", "2024Q4")
+        assert sig.typology and sig.anomaly is not None
+        assert set(learning.validation(board).verdict) <= {"有预测力", "未见预测力", "方向相反", "样本不足"}
+    finally:
+        board.close()
+
+
+def test_report_has_the_learned_signals_and_the_validation_appendix(county_db, tmp_path):
+    from pipelines.reports.report import generate
+
+    out = tmp_path / "report.md"
+    generate(county_db, "2024Q4", out)
+    text = out.read_text(encoding="utf-8")
+    assert "十、模型信号：单位分型与异常模式" in text and "附录：指标效度检验" in text
+    assert "曲线下面积" in text and "数据建议权重" in text

@@ -7,7 +7,7 @@ import streamlit as st
 
 import charts
 import session
-from pipelines.board import method
+from pipelines.board import learning, method
 from pipelines.board.periods import grain_zh, period_zh
 
 ctx = session.context()
@@ -18,7 +18,7 @@ cat = session.catalogue(ctx.path, ctx.identity)
 dims = v.opts.dimensions
 labels = dict(zip(dims.dimension, dims.dimension_zh))
 
-tab_cat, tab_whatif, tab_sens = st.tabs(["指标体系", "权重模拟", "敏感性与一致性"])
+tab_cat, tab_whatif, tab_sens, tab_valid = st.tabs(["指标体系", "权重模拟", "敏感性与一致性", "效度检验与模型"])
 
 with tab_cat:
     st.write(f"指标体系版本 {build['catalogue_version']}，共 {len(cat)} 项指标、{len(dims)} 个维度。"
@@ -110,3 +110,51 @@ with tab_sens:
         wide = coh.pivot_table(index="dimension", columns="statistic", values="value").reset_index()
         wide["dimension"] = wide.dimension.map(lambda d: labels.get(d, d))
         st.dataframe(wide, hide_index=True)
+
+with tab_valid:
+    val = learning.validation(ctx.board, ctx.identity)
+    grains = [g for g in ("quarter", "half", "year") if len(val) and g in set(val.grain)]
+    if not grains:
+        st.write("本次计算没有效度检验结果（期数或结果事件不足）。")
+    else:
+        st.write("各指标、维度与综合指数能否预示下一期的立案处分（第二至四种形态）：曲线下面积为 0.5 即与随机无异；区间按单位"
+                 "重抽样得到；斜率为每个标准差的对数几率变化，标准误按单位聚类。数据建议权重只用较早各期学得，在较晚各期检验，"
+                 "与专家权重并列，仅供参考：立案处分也反映查处力度，不只是风险。")
+        g = st.selectbox("粒度", grains, format_func=grain_zh, key="valid_grain")
+        part = val[val.grain == g].drop(columns=["grain", "predictor"])
+        st.dataframe(part, hide_index=True, column_config={
+            "kind": "类别", "name_zh": "名称", "n": "单位期数", "positives": "下期有立案处分",
+            "auc": st.column_config.NumberColumn("曲线下面积", format="%.3f"),
+            "auc_low": st.column_config.NumberColumn("区间下限", format="%.3f"),
+            "auc_high": st.column_config.NumberColumn("区间上限", format="%.3f"),
+            "test_auc": st.column_config.NumberColumn("后期检验", format="%.3f"),
+            "coef": st.column_config.NumberColumn("斜率", format="%+.2f"),
+            "se": st.column_config.NumberColumn("聚类标准误", format="%.2f"),
+            "p_value": st.column_config.NumberColumn("p值", format="%.3f"),
+            "expert_weight": st.column_config.NumberColumn("专家权重", format="%.3f"),
+            "data_weight": st.column_config.NumberColumn("数据建议权重", format="%.3f"), "verdict": "结论"})
+    models = learning.models(ctx.board, ctx.identity)
+    pc = (models.get("petition_category") or [{}])[0]
+    st.markdown("**信访问题类别预测模型**")
+    ev = pc.get("evaluation")
+    if ev:
+        st.write(f"由已登记类别的信访件学得（{pc.get('n_texts', '—')} 件），交叉验证宏平均调和分数 {ev['macro_f1']:.3f}"
+                 f"（多数类基线 {ev['baseline_macro_f1']:.3f}），概率校准误差 {ev['expected_calibration_error']:.3f}。"
+                 f"登记为“其他”或未登记类别的 {pc.get('to_fill', 0)} 件给出预测类别，其中 {pc.get('review', 0)} 件"
+                 "概率偏低、列入人工复核；预测类别与登记类别分开保存，指标只计登记类别。")
+        st.dataframe(pd.DataFrame(ev["per_class"]).T.reset_index(), hide_index=True, column_config={
+            "index": "类别", "precision": "精确率", "recall": "召回率", "f1": "调和分数", "support": "样本数"})
+    else:
+        st.write("本次计算未训练类别预测模型（已登记类别的信访件不足，或无需预测）。")
+    summary = learning.predicted_summary(ctx.board, ctx.user, ctx.identity)
+    if len(summary):
+        st.dataframe(summary, hide_index=True, column_config={
+            "predicted": "预测类别", "petitions": "件数", "for_review": "需复核",
+            "mean_probability": st.column_config.NumberColumn("平均概率", format="%.2f")})
+    if ctx.user.can_see_records and len(summary) and st.toggle(
+            "显示逐件预测（已脱敏，查看将记入审计日志）", key="show_predictions"):
+        st.dataframe(learning.predicted_categories(ctx.board, ctx.user, ctx.audit, ctx.identity), hide_index=True,
+                     column_config={"petition_no": "信访编号", "unit_name": "单位", "received_date": "受理日期",
+                                    "recorded": "登记类别", "predicted": "预测类别",
+                                    "probability": st.column_config.NumberColumn("概率", format="%.2f"),
+                                    "review": st.column_config.CheckboxColumn("需复核"), "reason": "说明"})

@@ -6,7 +6,7 @@ import streamlit as st
 
 import charts
 import session
-from pipelines.board import overview
+from pipelines.board import learning, overview
 from pipelines.board.periods import grain_zh, period_zh
 
 ctx = session.context()
@@ -74,6 +74,18 @@ with right:
         st.write("本期无预警。")
     else:
         st.plotly_chart(charts.grade_counts(counts), key="grades", config={"displayModeBar": False})
+
+st.subheader("单位分型")
+types = learning.period_typologies(ctx.board, ctx.user, v.grain, v.period, ctx.identity)
+types = overview.filter_units(types, v.sectors, v.kinds) if len(types) else types
+model = learning.typology_model(ctx.board, v.grain, ctx.identity)
+if types.empty or model is None:
+    st.write("本粒度没有单位分型结果。")
+else:
+    st.dataframe(learning.typology_counts(types), hide_index=True,
+                 column_config={"type_name": "类型", "units": "单位数", "examples": "单位（前5个）"})
+    st.caption(f"按各维度得分聚为{model['k']}类：{model['criterion']}（轮廓系数 {model['silhouette']:.2f}，"
+               f"稳定性 {model['stability']:.2f}）。类型名取自各类中心最突出的维度，仅供分析参考。")
 
 st.subheader("风险上升最快的单位（环比）")
 rise = overview.risers(frame, sectors=v.sectors, kinds=v.kinds, n=10)

@@ -7,6 +7,7 @@ import streamlit as st
 import charts
 import session
 from pipelines.access.store import AccessDenied
+from pipelines.board import learning
 from pipelines.board import portrait as portrait_mod
 from pipelines.board.periods import grain_zh, period_zh
 
@@ -62,6 +63,31 @@ else:
     st.caption("排名区间来自对权重和方法选择的蒙特卡洛模拟：区间越宽，排名越不确定。")
 if p.summary:
     st.markdown(f"> {p.summary}")
+
+# Learned signals beside the rules: the unit's type and whether its indicator pattern is unusual.
+sig = learning.unit_signals(ctx.board, ctx.user, unit, v.grain, v.period, ctx.identity)
+if sig.typology or sig.anomaly:
+    c = st.columns(3)
+    if sig.typology:
+        t = sig.typology
+        c[0].metric("单位分型", t["type_name"], f"共{t['k']}类 · 边界距离 {t['margin']:.1f}", delta_color="off",
+                    delta_arrow="off")
+        moves = sig.type_history.type_name.ne(sig.type_history.type_name.shift()).sum() - 1
+        c[1].metric("历期分型变化", f"{max(int(moves), 0)} 次", f"{len(sig.type_history)} 期", delta_color="off",
+                    delta_arrow="off")
+    if sig.anomaly:
+        a = sig.anomaly
+        c[2].metric("异常模式得分", f"{a['score']:.2f}", f"高于全县 {a['percentile']:.0f}% 的单位期",
+                    delta_color="inverse" if a["flagged"] else "off", delta_arrow="off")
+    if sig.anomaly and sig.anomaly["flagged"]:
+        # data in a table, never as markup
+        st.dataframe(pd.DataFrame({"异常模式（模型信号）": [sig.anomaly["message"]]}), hide_index=True)
+        drivers = pd.DataFrame(sig.anomaly["drivers"])
+        if len(drivers):
+            st.dataframe(drivers[["name_zh", "value", "z"]], hide_index=True, column_config={
+                "name_zh": "使该单位异常的指标", "value": st.column_config.NumberColumn("指标值", format="%.3f"),
+                "z": st.column_config.NumberColumn("偏离同期中位数（稳健标准差）", format="%+.1f")})
+    st.caption("分型与异常模式由模型从数据中学得，与规则预警并列，仅提示关注，不代表存在问题。")
 
 left, right = st.columns(2)
 with left:

@@ -5,7 +5,7 @@ from datetime import datetime
 import streamlit as st
 
 import session
-from pipelines.board import alerts
+from pipelines.board import alerts, learning, overview
 from pipelines.board import portrait as portrait_mod
 from pipelines.board.periods import grain_zh, period_zh
 
@@ -47,6 +47,41 @@ if ctx.user.can_see_records and len(shown):
             "summary": "摘要（已脱敏）"})
 elif not ctx.user.can_see_records:
     st.caption("预警依据的记录级数据仅对分析人员开放；导出文件同样不含记录级数据。")
+
+st.markdown("**异常模式（模型信号，与规则预警并列）**")
+anomalies = learning.period_anomalies(ctx.board, ctx.user, v.grain, v.period, ctx.identity)
+anomalies = overview.filter_units(anomalies, v.sectors, v.kinds) if len(anomalies) else anomalies
+if len(anomalies):
+    st.dataframe(anomalies[["unit_name", "score", "percentile", "indicators", "message", "sector", "kind", "team"]],
+                 hide_index=True, column_config={
+                     "unit_name": "单位", "score": st.column_config.NumberColumn("异常得分", format="%.2f"),
+                     "percentile": st.column_config.NumberColumn("高于全县单位期（%）", format="%.0f"),
+                     "indicators": "使其异常的指标", "message": "说明", "sector": "领域", "kind": "类别", "team": "派驻组"})
+    st.caption("异常模式：孤立森林在全部单位、全部期间的指标组合中找出最少见的组合（约前5%），列出使其少见的指标；"
+               "不是规则预警，不改变预警等级。")
+else:
+    st.write("本期没有异常模式信号。")
+
+if ctx.user.can_see_records:
+    st.markdown("**人员线索汇聚（仅分析人员，化名）**")
+    clues = learning.person_clues(ctx.board, ctx.user, ctx.identity)
+    if len(clues):
+        st.dataframe(clues.assign(units=clues.units.map("、".join), sources=clues.sources.map("、".join))[
+            ["person_pid", "units", "records", "sources", "window_start", "window_end", "is_leader", "message"]],
+            hide_index=True, column_config={
+                "person_pid": "人员（化名）", "units": "单位", "records": "记录数", "sources": "渠道与台账",
+                "window_start": "起", "window_end": "止", "is_leader": st.column_config.CheckboxColumn("班子成员"),
+                "message": "说明"})
+        labels_c = dict(zip(clues.clue_id, clues.person_pid + " · " + clues.records.astype(str) + "条"))
+        chosen_clue = st.selectbox("查看线索依据记录（查看将记入审计日志）", list(labels_c), index=None,
+                                   format_func=labels_c.get, key="w_clue", placeholder="选择一条线索")
+        if chosen_clue:
+            rec = learning.clue_records(ctx.board, ctx.user, chosen_clue, ctx.audit, ctx.identity)
+            st.dataframe(rec.drop(columns=["clue_id"]), hide_index=True, column_config={
+                "source": "渠道或台账", "source_table": "来源台账", "record_key": "记录编号", "record_date": "日期",
+                "unit_name": "单位", "summary": "摘要（已脱敏）"})
+    else:
+        st.write("没有跨渠道、跨台账的人员线索。")
 
 st.markdown("**导出**")
 with_evidence = ctx.user.can_see_records and st.checkbox("导出时包含依据记录（已脱敏）", key="w_export_evidence")

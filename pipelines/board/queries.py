@@ -1,4 +1,5 @@
-"""Named DuckDB queries of the dashboard, loaded from pipelines/sql/board/board.sql."""
+"""Named DuckDB queries of the dashboard, loaded from pipelines/sql/board/*.sql (board.sql; learning.sql for
+the learned signals)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ _PARAM = re.compile(r"\$(\w+)")
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, tuple[str, frozenset[str]]]:
     """name → (SQL text, the $parameters it uses)."""
-    text = (SQL_DIR / "board" / "board.sql").read_text(encoding="utf-8")
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted((SQL_DIR / "board").glob("*.sql")))
     parts = _NAME.split(text)
     out = {}
     for name, body in zip(parts[1::2], parts[2::2]):
@@ -27,4 +28,4 @@ def get(name: str) -> tuple[str, frozenset[str]]:
     try:
         return catalogue()[name]
     except KeyError:
-        raise KeyError(f"no dashboard query named {name!r} in pipelines/sql/board/board.sql") from None
+        raise KeyError(f"no dashboard query named {name!r} in pipelines/sql/board/*.sql") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pandas as pd
@@ -77,7 +78,59 @@ def compose(f: Facts, *, figures: bool = True) -> Document:
     _clearance(doc, f)
     _problems(doc, f)
     _method(doc, f)
+    _learned(doc, f)
     return doc
+
+
+def _learned(doc: Document, f: Facts) -> None:
+    """十、模型信号 (types and 异常模式 of the period) and the appendix: indicators checked against outcomes."""
+    L = f.learned
+    if not L:
+        return
+    t = lambda key, **kw: vocabulary.template("learning_report", key, **kw)  # noqa: E731
+    doc.add(Heading(vocabulary.word("learning_report", "section")))
+    m = L["typology"]
+    if m is None or L["types"].empty:
+        doc.add(Para(t("typology_none")))
+    else:
+        groups = L["types"].groupby("type_name", sort=False).unit_name.agg(list)
+        doc.add(Para(t("typology_intro", k=m["k"], criterion=m["criterion"], silhouette=W.num(m["silhouette"], 2),
+                       stability=W.num(m["stability"], 2))
+                     + W.join(t("typology_item", name=name, n=len(units), units=W.join(units[:6]) + ("等" if len(units) > 6 else ""))
+                              for name, units in groups.sort_values(key=lambda s: -s.map(len)).items()) + "。"))
+    an = L["anomalies"]
+    if an.empty:
+        doc.add(Para(t("anomaly_none")))
+    else:
+        items = []
+        for r in an.itertuples():
+            drivers = W.join(vocabulary.template("learning_text", "anomaly_high" if d["z"] > 0 else "anomaly_low",
+                                                 name=d["name_zh"]) for d in json.loads(r.drivers or "[]"))
+            items.append(t("anomaly_item", unit=r.unit_name, score=W.num(r.score, 2), drivers=drivers))
+        doc.add(Para(t("anomaly_intro", n=len(an)) + W.join(items) + "。"))
+    doc.add(Para(t("signal_caveat"), "note"))
+
+    doc.add(Heading(vocabulary.word("learning_report", "appendix")))
+    v = L["validation"]
+    if v.empty:
+        doc.add(Para(t("validation_missing")))
+        return
+    ind = v[v.kind == "indicator"]
+    row = {r.predictor: r for r in v.itertuples()}
+    idx, dw = row.get("index"), row.get("data_weighted")
+    doc.add(Para(t("validation_intro", grain=grain_zh(L["validation_grain"]), n=int(idx.n) if idx else 0,
+                   positives=int(idx.positives) if idx else 0)
+                 + t("validation_summary", auc=W.num(idx.auc, 3) if idx else W.DASH,
+                     test=W.num(idx.test_auc, 3) if idx else W.DASH, data_test=W.num(dw.test_auc, 3) if dw else W.DASH,
+                     good=int((ind.verdict == "predictive").sum()), none=int((ind.verdict == "none").sum()),
+                     reversed=int((ind.verdict == "reversed").sum()), small=int((ind.verdict == "small_sample").sum()))))
+    silent = ind[ind.verdict == "none"]
+    if len(silent):
+        doc.add(Para(t("validation_none_list", items=W.join(silent.name_zh)), "note"))
+    doc.add(Table(vocabulary.word("learning_report", "validation_table").split("|"), [
+        [r.name_zh, vocabulary.word("validation_kind", r.kind), W.num(r.auc, 3), f"{W.num(r.auc_low, 2)}–{W.num(r.auc_high, 2)}",
+         W.num(r.test_auc, 3), W.num(r.expert_weight, 3), W.num(r.data_weight, 3), vocabulary.word("validation_verdict", r.verdict)]
+        for r in v.itertuples()]))
 
 
 def _window(f: Facts) -> tuple[str, str]:

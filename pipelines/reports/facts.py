@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -108,6 +108,7 @@ class Facts:
     settings: dict
     ledger: pd.DataFrame  # records dated in the period per ledger
     rejected: int
+    learned: dict = field(default_factory=dict)  # typologies, anomalies, validation (pipelines/ml), see _learned
     problems: list[dict] = None  # 问题与建议: the findings the closing section states, see problems()
 
     def __post_init__(self) -> None:
@@ -171,7 +172,25 @@ def gather(src: Source, now: dt.datetime | None = None) -> Facts:
         settings=src.build.get("settings") or {},
         ledger=src.rq("ledger_records"),
         rejected=int(src.rq("rejected_by_kind")["rows"].sum()),
+        learned=_learned(src),
     )
+
+
+def _learned(src: Source) -> dict:
+    """The learned signals of the period (types, 异常模式 of the visible units) and the validation of the
+    indicators at the report's grain (quarter for rolling periods). Empty for snapshots built before them."""
+    import duckdb
+
+    try:
+        types = src.q("period_typologies", grain=src.grain, period=src.period)
+        model = src.q("typology_model", scoped=False, grain=src.grain)
+        anomalies = src.q("period_anomalies", grain=src.grain, period=src.period)
+        validation = src.q("indicator_validation", scoped=False)
+    except duckdb.CatalogException:
+        return {}
+    grain = src.grain if src.grain in set(validation.grain) else "quarter"
+    return {"types": types, "typology": model.iloc[0].to_dict() if len(model) else None, "anomalies": anomalies,
+            "validation": validation[validation.grain == grain].reset_index(drop=True), "validation_grain": grain}
 
 
 def _scores(src: Source, period: str | None) -> pd.DataFrame:
