@@ -78,7 +78,7 @@ def build_fixture(db: str | Path, *, seed: int = 7, publish_snapshot: bool = Tru
         db.unlink()
     rng = np.random.default_rng(seed)
     con = duckdb.connect(str(db))
-    apply_schema(con, ("schema.sql", "results.sql"))
+    apply_schema(con, ("schema.sql", "results.sql", "learning.sql"))
     now = datetime(2025, 1, 10, 9, 0, 0)
 
     # DataFrames are named *_df: DuckDB resolves a table of the same name before a Python variable.

@@ -52,7 +52,7 @@ def _frames_text(obj) -> str:
 def test_every_scoped_query_keeps_to_the_users_team(fixture_board):
     """No query that takes a scope returns a unit of another team."""
     scope = Scope((TEAM_A,))
-    params = dict(grain="quarter", period="2024Q4", sectors=[], kinds=[], limit=1000,
+    params = dict(grain="quarter", period="2024Q4", sectors=[], kinds=[], limit=1000, clue="C0",
                   warning_ids=list(fixture_board.q("period_warnings", Scope(None), grain="quarter",
                                                    period="2024Q4").warning_id))
     scoped = [n for n, (_, p) in queries.catalogue().items() if "teams" in p]

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines import vocabulary
 from pipelines.reports import wording as W
 from tests import user_text
 from tests.dashboard_county import foreign_names, shared_county
@@ -136,7 +137,8 @@ def test_each_format_has_every_section_stamp_caveat_and_figures_and_no_identifie
 
         d = docx.Document(str(written.path))
         assert len(d.inline_shapes) == 3
-        assert [p.text for p in d.paragraphs if p.style.name == "Heading 1"] == list(W.SECTIONS.values())
+        learned = [vocabulary.word("learning_report", k) for k in ("section", "appendix")]  # pipelines/ml's part
+        assert [p.text for p in d.paragraphs if p.style.name == "Heading 1"] == list(W.SECTIONS.values()) + learned
     else:
         assert written.path.read_bytes()[:5] == b"%PDF-"
         assert _pdf_images(written.path) == 3
