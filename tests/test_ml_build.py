@@ -89,5 +89,5 @@ def test_report_has_the_learned_signals_and_the_validation_appendix(county_db, t
     out = tmp_path / "report.md"
     generate(county_db, "2024Q4", out)
     text = out.read_text(encoding="utf-8")
-    assert "十、模型信号：单位分型与异常模式" in text and "附录：指标效度检验" in text
+    assert "十一、模型信号：单位分型与异常模式" in text and "附录：指标效度检验" in text
     assert "曲线下面积" in text and "数据建议权重" in text
