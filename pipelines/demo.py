@@ -22,20 +22,25 @@ DEMO_USERS = (
 @click.option("--port", default=8501, show_default=True)
 def demo(workdir: Path, seed: int, serve: bool, port: int) -> None:
     """Generate a synthetic county, ingest its ledgers, build the risk picture and serve the dashboard."""
+    from pipelines import vocabulary
     from pipelines.access.store import UserStore, default_users_path
     from pipelines.cli import cli
 
     ledgers = workdir / f"county-seed{seed}"
     db = workdir / "zhengtai.duckdb"
     ctx = click.get_current_context()
-    click.secho(f"1/4 生成合成县台账 generating a synthetic county (seed {seed}) → {ledgers}", bold=True)
+    from pipelines.access.commands import check_port
+
+    if serve:
+        check_port("127.0.0.1", port, f"zhengtai demo --port {port + 1}")  # before minutes of work, not after
+    click.secho(f"1/4 生成合成县台账（随机种子 {seed}）→ {ledgers}", bold=True)
     ctx.invoke(cli.get_command(ctx, "generate"), scale="county", seed=seed, out=ledgers)
-    click.secho(f"2/4 导入台账 ingesting into {db}", bold=True)
+    click.secho(f"2/4 导入台账 → {db}", bold=True)
     ctx.invoke(cli.get_command(ctx, "init"), db=db, key=None)
     files = tuple(sorted(p for p in ledgers.iterdir() if p.suffix in (".xlsx", ".xls", ".csv")))
     ctx.invoke(cli.get_command(ctx, "ingest"), db=db, kind=None, maps=(), key=None, fuzzy_threshold=88.0,
                quiet=False, files=files)
-    click.secho("3/4 计算指标、指数、预警和画像 building indicators, index, warnings and portraits", bold=True)
+    click.secho("3/4 计算指标、综合指数、预警和画像", bold=True)
     ctx.invoke(cli.get_command(ctx, "build"), db=db, catalogue_path=None, settings_path=None, no_publish=False)
     evaluate = cli.get_command(ctx, "evaluate")
     if evaluate is not None:
@@ -46,11 +51,11 @@ def demo(workdir: Path, seed: int, serve: bool, port: int) -> None:
     for name, role, teams in DEMO_USERS:
         password = secrets.token_urlsafe(9)  # fresh each demo: no password lives in the repository
         store.add(name, password, role, teams, replace=True)
-        lines.append(f"  {name:<8} {role:<8} password: {password}")
-    click.secho("4/4 仪表盘账号 dashboard accounts (demo only):", bold=True)
+        lines.append(f"  用户名 {name:<8} 角色 {vocabulary.word('role', role):<4} 密码 {password}")
+    click.secho("4/4 仪表盘账号（仅供演示，每次重新生成）：", bold=True)
     click.echo("\n".join(lines))
     if not serve:
-        click.echo(f"serve later with: zhengtai serve --db {db}")
+        click.echo(f"稍后启动仪表盘：zhengtai serve --db {db}")
         return
     ctx.invoke(cli.get_command(ctx, "serve"), db=str(db), port=port, address="127.0.0.1", users_path=None)
 

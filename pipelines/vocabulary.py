@@ -58,6 +58,23 @@ def template(group: str, key: str, **values) -> str:
     return vocabulary()[group][key].format(**values)
 
 
+def cut_tenth(delta: float) -> float:
+    """A change cut (not rounded) to 0.1: +4.97 reads +4.9, so a change short of a 5-point rule never
+    reads as reaching it (reports, terminal and dashboard all show changes this way)."""
+    return math.trunc(round(delta * 10, 9)) / 10
+
+
+def show_value(value, unit: str | None) -> str:
+    """An indicator value as text, as the build's messages write it (show_value in text.sql): shares as
+    percentages, the rest with at most two decimals, trailing zeros dropped, and the unit."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return DASH
+    if unit == "比例":
+        return f"{value * 100:.1f}%"
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return (text if text not in ("", "-0") else "0") + (unit or "")
+
+
 def yes_no(flag) -> str:
     if flag is None or (isinstance(flag, float) and math.isnan(flag)):
         return DASH

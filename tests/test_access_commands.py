@@ -64,3 +64,20 @@ def test_serve_runs_streamlit_headless_without_telemetry(tmp_path):
     assert args["--server.headless"] == "true"
     assert args["--browser.gatherUsageStats"] == "false"
     assert args["--server.port"] == "8765" and args["--server.address"] == "127.0.0.1"
+
+
+def test_serve_on_a_taken_port_says_which_port_to_use_instead(tmp_path, zt):
+    import socket
+
+    from pipelines.warehouse import published_path
+
+    db = tmp_path / "county.duckdb"
+    published_path(db).write_bytes(b"")  # serve checks the snapshot exists before anything else
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = zt("serve", "--db", db, "--port", port)
+    assert res.code == 2
+    assert f"端口 {port} 已被占用" in res.err and f"--port {port + 1}" in res.err
+    assert len(res.err.strip().splitlines()) == 1

@@ -238,6 +238,58 @@ def test_cli_scores_explain_and_errors(built, capsys):
     assert "2024Q1" in capsys.readouterr().err
 
 
+def test_scores_stay_readable_at_80_columns_on_a_terminal_and_when_piped(built, capsys):
+    """Nothing a reader needs is cut: at 80 columns every score, grade and driver is whole (drivers under the
+    unit's name); piped, plain aligned columns carry every field."""
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    from pipelines.analysis import terminal
+    from tests import user_text
+
+    db, _ = built
+    df = terminal.ranking(db, "2024Q4")
+    console = Console(width=80, force_terminal=True, color_system=None, record=True)
+    console.begin_capture()
+    terminal.print_ranking(df, "2024Q4", console=console)
+    text = console.end_capture()
+    assert max(cell_len(line) for line in text.splitlines()) <= 80
+    assert "…" not in text and "2024年第4季度" in text
+    flat = text.replace("│", "").replace(" ", "").replace("\n", "")
+    for r in df.itertuples():
+        assert f"{r.score:.1f}" in text and (r.grade or "—") in text
+        assert r.top_drivers.replace("、", "") in flat.replace("、", "")  # wrapped, not dropped
+
+    assert main(["scores", "--db", str(db), "--period", "2024Q4"]) == 0  # captured: not a terminal
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "政治生态风险排名 · 2024年第4季度（12个单位）"
+    header = lines[1].split()
+    assert header == ["名次", "单位", "领域", "指数", "等级", "名次区间", "领域内名次", "环比", "同比", "风险上升",
+                      "预警数", "主要风险来源"]
+    start = cell_len(lines[1][:lines[1].index("指数")])  # columns line up under their headers
+    for line, r in zip(lines[2:], df.itertuples()):
+        assert line.split()[0] == str(r.rank) and line.endswith(r.top_drivers or "—")
+        i = line.index(f"{r.score:.1f}")
+        assert cell_len(line[:i]) == start
+    assert "…" not in out and user_text.problems(out) == []
+    assert main(["scores", "--db", str(db), "--period", "2024Q4", "--format", "csv"]) == 0
+    csv = capsys.readouterr().out
+    assert csv.startswith("\ufeff期间,名次,单位,领域,指数,等级") and "2024年第4季度" in csv and "2024Q4" not in csv
+
+
+def test_build_counts_warnings_for_the_periods_a_user_looks_at(built, capsys):
+    db, s = built
+    rows = dict(((g, p), n) for g, p, n in q(db, """
+        SELECT grain, period, count(*) FROM warnings
+        WHERE (grain, period) IN (SELECT (grain, max(period)) FROM unit_scores GROUP BY grain) GROUP BY ALL"""))
+    from pipelines.analysis.commands import _latest_warnings
+
+    latest = _latest_warnings(db)
+    assert {(g, p): n for g, p, n in latest} == rows and ("quarter", "2024Q4") in rows
+    assert sum(rows.values()) < s.warnings  # not the sum over every grain and period
+
+
 def test_cli_evaluate(built, tmp_path, capsys):
     db, _ = built
     top = q(db, "SELECT unit_name FROM unit_scores WHERE grain='year' AND period='2024' AND level='index' ORDER BY rank")
@@ -251,3 +303,7 @@ def test_cli_evaluate(built, tmp_path, capsys):
     res = json.loads(capsys.readouterr().out)["periods"][0]
     assert res["precision_at_k"] == 0.5 and res["decoy_ranks"] == [12]
     assert [s["rank"] for s in res["stories"]] == [1, 6, 12]
+    assert main(["evaluate", "--db", str(db), "--truth", str(path), "--period", "2024"]) == 0
+    text = "".join(capsys.readouterr().out.split())
+    assert "合成县检验·年度2024年" in text and "政治生态持续恶化" in text and "干扰项" in text
+    assert "deteriorating" not in text and "precision" not in text

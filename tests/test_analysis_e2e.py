@@ -32,7 +32,8 @@ def test_county_end_to_end(tmp_path, monkeypatch, capsys):
     settings.write_text(FAST, encoding="utf-8")
     capsys.readouterr()
     assert main(["build", "--db", str(db), "--settings", str(settings)]) == 0
-    assert "42 units" in capsys.readouterr().out
+    built = capsys.readouterr().out
+    assert "42个单位" in built and "最新一期预警：季度 2024年第4季度" in built
 
     assert main(["scores", "--db", str(db), "--period", "2024", "--format", "json"]) == 0
     ranking = json.loads(capsys.readouterr().out)

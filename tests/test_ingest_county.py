@@ -51,6 +51,40 @@ def test_every_good_row_loads(county):
         assert n == f["data_rows"] - f["bad_rows"], f["file"]
 
 
+def test_every_row_read_is_accounted_for(county):
+    """Per sheet: read = new + updated + unchanged + rejected + skipped, and skipped is exactly the sheet's
+    blank rows and its 合计 row (what `zhengtai ingest` prints, with that sum under its table)."""
+    db, truth = county
+    con = duckdb.connect(str(db), read_only=True)
+    runs = {(Path(p).name, s): (read, new + upd + same + rej) for p, s, read, new, upd, same, rej in con.execute(
+        "SELECT path, sheet, rows_read, rows_loaded, rows_updated, rows_unchanged, rows_rejected FROM ingest_runs").fetchall()}
+    checked = 0
+    for f in truth["files"]:
+        for sh in f["sheets"]:
+            read, accounted = runs[(f["file"], sh["sheet"] if f["format"] != "csv" else None)]
+            skipped = len(sh.get("blank_lines") or []) + (1 if sh.get("total_line") else 0)
+            assert read == sh["data_rows"] + skipped, (f["file"], sh["sheet"])
+            assert read - accounted == skipped, (f["file"], sh["sheet"])
+            checked += 1
+    assert checked >= 10
+
+
+def test_the_summary_adds_up_and_says_what_skipped_means(tmp_path, zt, key_file):
+    from tests.ledger_files import PETITION_HEADER, petition, roster, write_csv
+
+    db = tmp_path / "w.duckdb"
+    assert zt("init", "--db", db).code == 0
+    rows = [petition("XF-1"), [""] * len(PETITION_HEADER), petition("XF-2", "2024-13-05"),
+            ["合计", "2件"] + [""] * (len(PETITION_HEADER) - 2)]
+    res = zt("ingest", "--db", db, roster(tmp_path), write_csv(tmp_path / "信访.csv", PETITION_HEADER, rows))
+    assert res.code == 0, res.err
+    line = next(ln for ln in res.out.splitlines() if "信访.csv" in ln)
+    cells = [c.strip() for c in line.strip("│ ").split("│")]
+    assert cells[1:8] == ["信访举报", "4", "1", "0", "0", "1", "2"]  # read 4 = new 1 + rejected 1 + skipped 2
+    assert "读取 = 新增 + 更新 + 未变 + 拒收 + 跳过" in res.out and "空行和合计、小计行" in res.out
+    assert "1行被拒收" in res.out + res.err
+
+
 def test_unit_name_variants_resolve(county):
     db, truth = county
     con = duckdb.connect(str(db), read_only=True)

@@ -80,7 +80,7 @@ def test_title_row_merged_two_row_header_blank_and_total_rows(db, tmp_path, zt):
     # title row 1, two header rows 2-3, data from row 4, the blank row 5 skipped
     assert got == [("1", "已完成", dt.date(2023, 8, 20), False, 4), ("2", "整改中", None, True, 6)]
     run = q(db, "SELECT rows_read, rows_loaded, rows_rejected FROM ingest_runs WHERE kind = 'inspection_findings'")
-    assert run == [(3, 2, 0)]  # the 合计 row is read and skipped, not loaded and not a rejection
+    assert run == [(4, 2, 0)]  # the blank and 合计 rows are read and skipped, not loaded and not rejections
 
 
 def test_full_width_and_amount_units(db, tmp_path, zt):

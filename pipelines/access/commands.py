@@ -145,9 +145,21 @@ def _prewarm() -> None:
     import pipelines.board.portrait  # noqa: F401
 
 
+def check_port(address: str, port: int, retry: str) -> None:
+    """A user error, saying what to run instead, when another program already listens on the port."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: a closed one's TIME_WAIT is fine
+        try:
+            s.bind((address, port))
+        except OSError:
+            raise UserError(f"端口 {port} 已被占用（可能已有一个仪表盘在运行）：关掉它，或换一个端口，例如 {retry}") from None
+
+
 @click.command("serve")
 @click.option("--db", required=True, type=click.Path(dir_okay=False), help="Warehouse; its published snapshot is served.")
-@click.option("--port", default=8501, show_default=True, type=int)
+@click.option("--port", default=8501, show_default=True, type=int, help="Port to listen on (another if 8501 is taken).")
 @click.option("--address", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--users", "users_path", type=click.Path(dir_okay=False), help="User store (default DB.users.sqlite).")
 def serve(db, port, address, users_path) -> None:
@@ -158,17 +170,18 @@ def serve(db, port, address, users_path) -> None:
     snapshot = published_path(db)
     if not snapshot.exists():
         raise UserError(f"no published snapshot {snapshot}: run `zhengtai build --db {db}` first")
+    check_port(address, port, f"zhengtai serve --db {db} --port {port + 1}")
     users_file = _users_path(db, users_path)
     store = UserStore(users_file)
     if not store.list():
-        click.echo(f"warning: no users in {users_file}; add one with "
-                   f"`zhengtai users add NAME --role admin --all-teams --db {db}`", err=True)
+        click.echo(f"提示：用户库 {users_file} 中还没有账号，先添加一个："
+                   f"zhengtai users add 用户名 --role admin --all-teams --db {db}", err=True)
     args = streamlit_args(port, address)
     os.environ.update(ZHENGTAI_DB=str(Path(db).resolve()), ZHENGTAI_USERS=str(users_file.resolve()),
                       STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     os.environ.pop("ZHENGTAI_SNAPSHOT", None)
     _prewarm()
-    click.echo(f"serving {snapshot} on http://{address}:{port}", err=True)
+    click.echo(f"仪表盘已启动：http://{address}:{port}（数据：{snapshot}；按 Ctrl+C 停止）", err=True)
     # Streamlit's own command line, in this already warmed-up process (same as `streamlit run ...`).
     from streamlit.web import cli as streamlit_cli
 

@@ -20,12 +20,40 @@ def build(db: Path, catalogue_path: Path | None, settings_path: Path | None, no_
     """Compute indicators, scores, warnings and portraits for every unit and period."""
     from pipelines.analysis.build import build as run
 
+    from pipelines import vocabulary
+    from pipelines.board.periods import GRAIN_ORDER, period_zh
+
     s = run(db, catalogue_path=catalogue_path, settings_path=settings_path, publish=not no_publish)
-    periods = ", ".join(f"{g} {n}" for g, n in s.periods.items())
-    click.echo(f"build {s.build_id}: {s.units} units, {s.indicators} indicators, periods: {periods}; "
-               f"{s.warnings} warnings; {s.seconds:.1f} s")
+    grains = [g for g in GRAIN_ORDER if g in s.periods] + sorted(set(s.periods) - set(GRAIN_ORDER))
+    periods = "、".join(f"{vocabulary.word('grain', g)}{s.periods[g]}期" for g in grains)
+    click.echo(f"构建完成 {s.build_id}：{s.units}个单位，{len(grains)}种统计粒度（{periods}），"
+               f"{s.indicators}项指标；用时{s.seconds:.1f}秒")
+    # The warnings a user will look at: the latest period of each grain, not the sum over every period.
+    latest = _latest_warnings(db)
+    if latest:
+        click.echo("最新一期预警：" + "；".join(f"{vocabulary.word('grain', g)} {period_zh(p)} {n}条"
+                                             for g, p, n in latest)
+                   + f"（全部{sum(s.periods.values())}个期间共{s.warnings}条，可在仪表盘按期间查看）")
     if s.published:
-        click.echo(f"published: {s.published}")
+        click.echo(f"已发布到仪表盘：{s.published}")
+
+
+def _latest_warnings(db: Path) -> list[tuple[str, str, int]]:
+    """(grain, latest period, warnings in it) for every grain that warns, shortest grain first."""
+    from pipelines import warehouse
+    from pipelines.board.periods import GRAIN_ORDER
+
+    con = warehouse.connect(db, read_only=True)
+    try:
+        rows = con.execute("""
+            WITH latest AS (SELECT grain, max(period) AS period FROM unit_scores WHERE level = 'index' GROUP BY grain)
+            SELECT l.grain, l.period, count(w.warning_id) AS n
+            FROM latest l JOIN warnings w ON w.grain = l.grain AND w.period = l.period
+            GROUP BY ALL""").fetchall()
+    finally:
+        con.close()
+    order = {g: i for i, g in enumerate(GRAIN_ORDER)}
+    return sorted(rows, key=lambda r: order.get(r[0], len(order)))
 
 
 @click.command()
@@ -35,16 +63,19 @@ def build(db: Path, catalogue_path: Path | None, settings_path: Path | None, no_
 @click.option("--top", type=int, default=0, help="only the N riskiest units (0 = all)")
 @click.option("--sector", help="only units of this sector")
 def scores(db: Path, period: str, fmt: str, top: int, sector: str | None) -> None:
-    """Ranking of the units for a period: score, grade, rank interval and top drivers."""
-    from pipelines.analysis import report
+    """Ranking of the units for a period: score, grade, rank interval and top drivers.
 
-    df = report.ranking(db, period, top=top, sector=sector)
+    On a terminal the table fits its width; piped or redirected it prints plain aligned columns with every
+    field; --format csv writes the same columns for a spreadsheet, --format json the data for programs."""
+    from pipelines.analysis import terminal
+
+    df = terminal.ranking(db, period, top=top, sector=sector)
     if fmt == "csv":
-        click.echo(df.to_csv(index=False), nl=False)
+        click.echo(terminal.ranking_csv(df), nl=False)
     elif fmt == "json":
         click.echo(df.to_json(orient="records", force_ascii=False, indent=1))
     else:
-        report.print_ranking(df, period)
+        terminal.print_ranking(df, period)
 
 
 @click.command()
@@ -53,9 +84,9 @@ def scores(db: Path, period: str, fmt: str, top: int, sector: str | None) -> Non
 @click.option("--period", required=True, help="2024Q4, 2024H2, 2024, 2024-12 or R12-2024-12")
 def explain(db: Path, unit: str, period: str) -> None:
     """A unit's portrait for a period: summary, dimensions against peers, drivers, warnings and evidence."""
-    from pipelines.analysis import report
+    from pipelines.analysis import terminal
 
-    report.print_portrait(db, unit, period)
+    terminal.print_portrait(db, unit, period)
 
 
 @click.command()

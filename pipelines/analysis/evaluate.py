@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.analysis.report import open_build, resolve_period
+from pipelines.analysis.terminal import open_build, resolve_period
 from pipelines.errors import UserError
 
 
@@ -86,18 +86,37 @@ def _judge(df, grain, period, stories, risky, decoys) -> dict:
 
 
 def print_evaluation(result: dict) -> None:
+    """Per judged period, one table: each planted story's unit with its rank, interval, score and grade,
+    under a title with the detection figures, all in the team's words."""
     from rich.console import Console
     from rich.table import Table
 
+    from pipelines import vocabulary
+    from pipelines.board.periods import period_zh
+
     con = Console()
+    if not con.is_terminal:
+        con.width = 120  # logs and pipes: room for the title and the stories on one line each
     for p in result["periods"]:
-        t = Table(title=f"{p['grain']} {p['period']}: precision@{p['k']} = {p['precision_at_k']}, "
-                        f"precision@10 = {p['precision_at_10']}, AUC = {p['auc']}, "
-                        f"红/橙 recall = {p['recall_red_orange']} ({p['units']} units)")
-        for col in ("story", "type", "unit", "rank", "interval", "score", "grade"):
-            t.add_column(col)
+        t = Table(title=f"合成县检验 · {vocabulary.word('grain', p['grain'])} {period_zh(p['period'])}：埋设风险单位{p['k']}个，"
+                        f"前{p['k']}名命中率{_pct(p['precision_at_k'])}，前10名命中率{_pct(p['precision_at_10'])}，"
+                        f"AUC {_num(p['auc'])}，评为红/橙的比例{_pct(p['recall_red_orange'])}（{p['units']}个单位）",
+                  caption="埋设的风险情形由合成数据生成器写入 truth.json，计算时不读取；干扰项应排在后面。",
+                  caption_justify="left")
+        for col in ("情形", "类型", "单位", "名次", "名次区间", "指数", "等级"):
+            t.add_column(col, justify="right" if col in ("名次", "名次区间", "指数") else "left",
+                         overflow="fold" if col in ("类型", "单位") else "ellipsis")
         for r in p["stories"]:
-            interval = "" if r["rank_p05"] is None else f"{r['rank_p05']:.0f}–{r['rank_p95']:.0f}"
-            t.add_row(r["story"], r["type"], r["unit_name"], str(r["rank"]), interval, str(r["score"]),
-                      r["grade"] or "")
+            interval = vocabulary.DASH if r["rank_p05"] is None else f"{r['rank_p05']:.0f}–{r['rank_p95']:.0f}"
+            t.add_row(r["story"], vocabulary.word("story_type", r["type"]), r["unit_name"],
+                      vocabulary.DASH if r["rank"] is None else str(r["rank"]), interval,
+                      vocabulary.DASH if r["score"] is None else f"{r['score']:.1f}", r["grade"] or vocabulary.DASH)
         con.print(t)
+
+
+def _pct(v) -> str:
+    return "—" if v is None else f"{v * 100:.0f}%"
+
+
+def _num(v) -> str:
+    return "—" if v is None else f"{v:.2f}"

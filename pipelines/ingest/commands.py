@@ -60,31 +60,35 @@ def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, 
         expanded.extend(p.resolve() for p in found)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
-        task = bar.add_task("ingest", total=len(expanded))
+        task = bar.add_task("导入", total=len(expanded))
 
         def step(label: str, rows: int) -> None:
-            bar.update(task, description=f"{label} ({rows:,} rows)", advance=1)
+            bar.update(task, description=f"{label}（{rows:,}行）", advance=1)
             if not console.is_terminal and not quiet:  # logs get one line per file instead of a bar
-                click.echo(f"ingest: loading {label} ({rows:,} rows)", err=True)
+                click.echo(f"导入 {label}（{rows:,}行）", err=True)
 
         results = load.ingest(db, expanded, key=key_path(key), kind=kind, maps=headers.parse_maps(maps),
                               fuzzy_threshold=fuzzy_threshold, progress=step)
-    table = Table(title=f"导入汇总 ingest summary — {db}")
-    for col in ("文件 file", "类别 kind", "读取 read", "新增 new", "更新 updated", "未变 unchanged", "拒收 rejected", "跳过 skipped", "秒 s"):
-        table.add_column(col, justify="right" if col[0] not in "文类" else "left")
+    table = Table(title=f"导入汇总 · {db}", caption=SUMMARY_NOTE, caption_justify="left")
+    for col in SUMMARY_COLUMNS:
+        table.add_column(col, justify="left" if col in ("文件", "台账") else "right")
     totals = [0] * 6
     for r in results:
         name = Path(r.path).name + (f" [{r.sheet}]" if r.sheet else "")
         nums = [r.rows_read, r.loaded, r.updated, r.unchanged, r.rejected, r.skipped]
         totals = [a + b for a, b in zip(totals, nums)]
         table.add_row(name, vocabulary.word("ledger", r.kind), *[f"{n:,}" for n in nums], f"{r.seconds:.2f}")
-    table.add_row("合计 total", "", *[f"{n:,}" for n in totals], f"{sum(r.seconds for r in results):.2f}", style="bold")
+    table.add_row("合计", "", *[f"{n:,}" for n in totals], f"{sum(r.seconds for r in results):.2f}", style="bold")
     out = Console(quiet=quiet)
     if not out.is_terminal:
         out.width = 160  # logs and pipes: don't squeeze the summary into 80 columns
     out.print(table)
     if totals[4]:
-        click.echo(f"{totals[4]:,} rows rejected with their reasons: see table rejected_rows (or the 数据质量 page)", err=quiet)
+        click.echo(f"{totals[4]:,}行被拒收，逐行原因见仪表盘“数据质量”页", err=quiet)
+
+
+SUMMARY_COLUMNS = ("文件", "台账", "读取", "新增", "更新", "未变", "拒收", "跳过", "秒")
+SUMMARY_NOTE = "读取 = 新增 + 更新 + 未变 + 拒收 + 跳过；跳过的是空行和合计、小计行（不是记录）。"
 
 
 @click.command(name="dictionary")

@@ -40,7 +40,8 @@ class FileResult:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
-    skipped: int = 0  # blank and 合计 rows
+    skipped: int = 0  # blank and 合计/小计 rows: read, not records
+    # rows_read == loaded + updated + unchanged + rejected + skipped
     fuzzy: int = 0    # unit names resolved by fuzzy match
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -83,8 +84,10 @@ class Ingester:
         if kind.unit_column is not None and con.execute("SELECT count(*) FROM units").fetchall()[0][0] == 0:
             raise UserError(f"{sheet.label}: the unit master (单位名册) is empty; ingest it first, or together with this file")
         run_id = con.execute("SELECT nextval('ingest_run_seq')").fetchall()[0][0]
-        res = FileResult(str(sheet.path), sheet.sheet, kind.name, rows_read=sheet.table.num_rows + len(sheet.ragged),
-                         skipped=sheet.blank_rows)
+        # Every row under the header is read, and ends up as exactly one of: new, updated, unchanged, rejected,
+        # or skipped (blank rows and 合计/小计 rows, which are not records).
+        res = FileResult(str(sheet.path), sheet.sheet, kind.name,
+                         rows_read=sheet.table.num_rows + len(sheet.ragged) + sheet.blank_rows, skipped=sheet.blank_rows)
         con.register("zt_raw", sheet.table)
         # 合计/总计/小计 rows are totals, not records: counted as skipped.
         first_cells = " || ".join(f"coalesce(c{i}, '')" for i in range(min(3, len(sheet.headers))))

@@ -213,9 +213,7 @@ def pct(v, digits: int = 1) -> str:
     return f"{v * 100:.{digits}f}%"
 
 
-def truncated(delta: float) -> float:
-    """A change cut (not rounded) to 0.1: +4.97 reads +4.9, so a change short of a 5-point rule never reads 5.0."""
-    return math.trunc(round(delta * 10, 9)) / 10
+truncated = vocabulary.cut_tenth  # changes are cut to 0.1, never rounded up to a rule they did not reach
 
 
 def change(delta, unit: str = "分") -> str:

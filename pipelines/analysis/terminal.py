@@ -1,4 +1,10 @@
-"""Reading a build back for the terminal: rankings (`zhengtai scores`) and portraits (`zhengtai explain`)."""
+"""Reading a build back on the terminal: rankings (`zhengtai scores`) and portraits (`zhengtai explain`).
+
+What is printed is in the team's words (pipelines.vocabulary): periods as 2024年第4季度, ledgers by name.
+`scores` adapts to where it goes: a table with every column on a wide terminal, a narrower one with the
+drivers under each unit's name at 80 columns, and plain aligned columns, never cut, when piped or
+redirected (`--format csv` for a spreadsheet).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines import warehouse
+from pipelines import vocabulary, warehouse
+from pipelines.board.periods import period_zh
 from pipelines.errors import UserError
 
 GRAIN_PATTERNS = (
@@ -20,6 +27,14 @@ GRAIN_PATTERNS = (
     ("year", re.compile(r"^\d{4}$")),
 )
 GRADE_STYLE = {"红": "bold red", "橙": "dark_orange", "黄": "yellow", "绿": "green"}
+WIDE = 110  # terminal columns from which the ranking shows every column side by side
+DASH = vocabulary.DASH
+# The ranking's columns as printed and written to CSV: frame column → header.
+RANKING_ZH = {
+    "rank": "名次", "unit_name": "单位", "sector": "领域", "score": "指数", "grade": "等级", "interval": "名次区间",
+    "sector_rank": "领域内名次", "change_prev": "环比", "change_yoy": "同比", "rising": "风险上升", "warnings": "预警数",
+    "top_drivers": "主要风险来源",
+}
 
 
 def grain_of(period: str) -> str:
@@ -30,7 +45,7 @@ def grain_of(period: str) -> str:
 
 
 def normalise_period(period: str) -> str:
-    return period.strip().upper().replace("R12-", "R12-") if period else period
+    return period.strip().upper() if period else period
 
 
 def open_build(db: str | Path):
@@ -76,8 +91,7 @@ def ranking(db: str | Path, period: str, *, top: int = 0, sector: str | None = N
         grain, p = resolve_period(con, period)
         df = con.execute(
             """SELECT s.rank, s.unit_name, u.sector, round(s.score, 1) AS score, s.grade,
-                      s.rank_p05, s.rank_p95, s.sector_rank, round(s.change_prev, 1) AS change_prev,
-                      round(s.change_yoy, 1) AS change_yoy, s.rising,
+                      s.rank_p05, s.rank_p95, s.sector_rank, s.change_prev, s.change_yoy, s.rising,
                       (SELECT count(*) FROM warnings AS w WHERE w.unit_name = s.unit_name AND w.grain = s.grain
                           AND w.period = s.period) AS warnings,
                       po.drivers
@@ -92,27 +106,113 @@ def ranking(db: str | Path, period: str, *, top: int = 0, sector: str | None = N
         lambda d: "、".join(x["name_zh"] for x in json.loads(d)[:3]) if isinstance(d, str) else "")
     for col in ("rank_p05", "rank_p95"):
         df[col] = df[col].round().astype("Int64")
+    # Changes cut to 0.1, not rounded: a rise of 4.97 must not read 5.0 next to a 5-point rule.
+    for col in ("change_prev", "change_yoy"):
+        df[col] = df[col].map(lambda v: v if pd.isna(v) else vocabulary.cut_tenth(float(v)))
     df.insert(0, "grain", grain)
     df.insert(1, "period", p)
     return df.head(top) if top else df
 
 
-def print_ranking(df: pd.DataFrame, period: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def ranking_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The ranking as printed: Chinese headers, every cell text (— for nothing)."""
+    out = pd.DataFrame({
+        "rank": df["rank"].map(lambda v: DASH if pd.isna(v) else str(int(v))),
+        "unit_name": df.unit_name,
+        "sector": df.sector,
+        "score": df.score.map(lambda v: DASH if pd.isna(v) else f"{v:.1f}"),
+        "grade": df.grade.map(lambda g: g if isinstance(g, str) else DASH),
+        "interval": [DASH if pd.isna(a) else f"{a}–{b}" for a, b in zip(df.rank_p05, df.rank_p95)],
+        "sector_rank": df.sector_rank.map(lambda v: DASH if pd.isna(v) else str(int(v))),
+        "change_prev": df.change_prev.map(_signed),
+        "change_yoy": df.change_yoy.map(_signed),
+        "rising": df.rising.map(lambda r: "是" if r is True or r == 1 else ""),
+        "warnings": df.warnings.astype(int).astype(str),
+        "top_drivers": df.top_drivers.replace("", DASH),
+    })
+    return out.rename(columns=RANKING_ZH)
 
-    t = Table(title=f"政治生态风险排名 {period}（{len(df)}个单位）", show_lines=False)
-    for col in ("名次", "单位", "领域", "指数", "等级", "名次区间", "领域内", "环比", "预警"):
-        t.add_column(col, no_wrap=True)
-    t.add_column("主要风险来源", overflow="fold", min_width=20)
-    for r in df.itertuples():
-        interval = f"{r.rank_p05}–{r.rank_p95}" if pd.notna(r.rank_p05) else ""
-        change = "" if pd.isna(r.change_prev) else f"{r.change_prev:+.1f}" + (" ↑" if r.rising else "")
-        t.add_row(str(r.rank) if pd.notna(r.rank) else "—", r.unit_name, r.sector,
-                  "" if pd.isna(r.score) else f"{r.score:.1f}",
-                  f"[{GRADE_STYLE.get(r.grade, '')}]{r.grade or ''}[/]", interval,
-                  str(r.sector_rank) if pd.notna(r.sector_rank) else "", change, str(r.warnings), r.top_drivers)
-    Console().print(t)
+
+def ranking_csv(df: pd.DataFrame) -> str:
+    """CSV for a spreadsheet: the printed columns with the period in words (UTF-8 with BOM, which Excel needs
+    to read Chinese from a CSV)."""
+    table = ranking_table(df)
+    table.insert(0, "期间", df.period.map(period_zh))
+    return "\ufeff" + table.to_csv(index=False)
+
+
+def _signed(v) -> str:
+    if v is None or pd.isna(v):
+        return DASH
+    return "0.0" if v == 0 else f"{v:+.1f}"
+
+
+def title(df: pd.DataFrame, period: str) -> str:
+    return f"政治生态风险排名 · {period_zh(normalise_period(period))}（{len(df)}个单位）"
+
+
+def print_ranking(df: pd.DataFrame, period: str, console=None) -> None:
+    """On a terminal: a table that fits its width; piped: plain columns with every field, never cut."""
+    from rich.console import Console
+
+    console = console or Console()
+    if not console.is_terminal:
+        console.file.write(plain_columns(ranking_table(df), title(df, period)))
+        return
+    console.print(ranking_rich(df, period, wide=console.width >= WIDE))
+
+
+def plain_columns(table: pd.DataFrame, heading: str) -> str:
+    """Text columns aligned by display width (a Chinese character takes two), two spaces apart, last one
+    unpadded: what `zhengtai scores | less` or a log file shows."""
+    from rich.cells import cell_len
+
+    cols = list(table.columns)
+    cells = [cols] + table.astype(str).values.tolist()
+    widths = [max(cell_len(str(row[i])) for row in cells) for i in range(len(cols))]
+    lines = [heading]
+    for row in cells:
+        parts = [str(v) + " " * (widths[i] - cell_len(str(v))) if i < len(cols) - 1 else str(v)
+                 for i, v in enumerate(row)]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def ranking_rich(df: pd.DataFrame, period: str, *, wide: bool):
+    """A rich table. Wide: every column. Narrow (80 columns): 名次, 单位 with its drivers on the line below,
+    指数, 等级, 名次区间, 环比, 预警 — numbers and grades are never cut, names wrap."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = ranking_table(df)
+    t = Table(title=title(df, period), show_lines=not wide)
+    numeric = {"名次", "指数", "名次区间", "领域内名次", "环比", "同比", "预警数"}
+    if wide:
+        shown = [c for c in table.columns if c not in ("同比", "风险上升")]
+    else:
+        shown = ["名次", "单位", "指数", "等级", "名次区间", "环比", "预警数"]
+    for col in shown:
+        if col in ("单位", "主要风险来源"):
+            t.add_column(col, overflow="fold", ratio=1, min_width=10)
+        else:
+            t.add_column(col, no_wrap=True, justify="right" if col in numeric else "left")
+    for (_, row), rising in zip(table.iterrows(), df.rising):
+        cells = []
+        for col in shown:
+            value = row[col]
+            if col == "等级":
+                cells.append(Text(value, style=GRADE_STYLE.get(value, "")))
+            elif col == "环比" and rising is True:
+                cells.append(Text(value + "↑", style="bold"))
+            elif col == "单位" and not wide:
+                text = Text(value)
+                if row["主要风险来源"] != DASH:
+                    text.append("\n" + row["主要风险来源"], style="dim")
+                cells.append(text)
+            else:
+                cells.append(Text(value))
+        t.add_row(*cells)
+    return t
 
 
 def portrait(db: str | Path, unit: str, period: str) -> dict:
@@ -127,7 +227,7 @@ def portrait(db: str | Path, unit: str, period: str) -> dict:
         if row is None:
             raise UserError(f"no portrait of {name} for {p}")
         scores = con.execute("""SELECT level, round(score, 1) AS score, rank, grade, rank_p05, rank_p95,
-                                       round(change_prev, 1) AS change_prev, round(change_yoy, 1) AS change_yoy, rising
+                                       change_prev, change_yoy, rising
                                 FROM unit_scores WHERE unit_name = ? AND grain = ? AND period = ?""",
                              [name, grain, p]).df()
         trend = con.execute("""SELECT period, round(score, 1) AS score, rank, grade FROM unit_scores
@@ -151,21 +251,21 @@ def portrait(db: str | Path, unit: str, period: str) -> dict:
             "warnings": warnings, "evidence": evidence}
 
 
-def print_portrait(db: str | Path, unit: str, period: str) -> None:
+def print_portrait(db: str | Path, unit: str, period: str, console=None) -> None:
     from rich.console import Console
     from rich.panel import Panel
     from rich.table import Table
 
     d = portrait(db, unit, period)
-    con = Console()
+    con = console or Console()
     idx = d["scores"][d["scores"].level == "index"]
     grade = idx.grade.iloc[0] if len(idx) else ""
-    con.print(Panel(d["summary"], title=f"{d['unit']} · {d['period']} 政治生态画像",
+    con.print(Panel(d["summary"], title=f"{d['unit']} · {period_zh(d['period'])} 政治生态画像",
                     border_style=GRADE_STYLE.get(grade, "white")))
 
     t = Table(title="各维度得分与同行比较")
-    for col in ("维度", "本单位", "同领域平均", "全部平均"):
-        t.add_column(col)
+    for col in ("维度", "本单位", "同领域平均", "全县平均"):
+        t.add_column(col, justify="left" if col == "维度" else "right")
     for level, v in d["peers"].items():
         t.add_row(v["name_zh"], _f(v.get("unit")), _f(v.get("sector")), _f(v.get("all")))
     con.print(t)
@@ -173,37 +273,38 @@ def print_portrait(db: str | Path, unit: str, period: str) -> None:
     if d["drivers"]:
         t = Table(title="主要风险来源（高于平均的贡献）")
         for col in ("指标", "数值", "百分位", "贡献", "超出平均", "预警"):
-            t.add_column(col)
+            t.add_column(col, justify="left" if col in ("指标", "数值", "预警") else "right")
         for x in d["drivers"]:
-            t.add_row(x["name_zh"], x["shown"] + ("" if x["status"] == "ok" else f"（{x['status']}）"),
-                      _f(x["percentile"]), _f(x["contribution"], 2), _f(x["excess"], 2), "是" if x["flagged"] else "")
+            status = "" if x["status"] == "ok" else f"（{vocabulary.word('value_status', x['status'])}）"
+            t.add_row(x["name_zh"], (x["shown"] or DASH) + status, _f(x["percentile"], 0), _f(x["contribution"], 2),
+                      _f(x["excess"], 2), "是" if x["flagged"] else "")
         con.print(t)
 
     if len(d["warnings"]):
         t = Table(title=f"预警（{len(d['warnings'])}项）及依据记录")
-        t.add_column("等级")
-        t.add_column("预警")
+        t.add_column("等级", no_wrap=True)
+        t.add_column("预警", overflow="fold")
         t.add_column("依据（台账记录）", overflow="fold")
         ev = d["evidence"]
         for w in d["warnings"].itertuples():
             rows = ev[ev.warning_id == w.warning_id]
-            shown = "\n".join(f"{r.source_table}:{r.record_key} {_day(r.record_date)} {r.summary or ''}"
-                              for r in rows.head(5).itertuples())
+            shown = "\n".join(f"{vocabulary.word('ledger_short', r.source_table)} {r.record_key} {_day(r.record_date)} "
+                              f"{r.summary or ''}".rstrip() for r in rows.head(5).itertuples())
             if len(rows) > 5:
                 shown += f"\n…共{len(rows)}条"
-            t.add_row(f"[{GRADE_STYLE.get(w.grade, '')}]{w.grade}[/]", w.message, shown)
+            t.add_row(f"[{GRADE_STYLE.get(w.grade, '')}]{w.grade}[/]", w.message, shown or "无逐条记录（阈值类指标）")
         con.print(t)
 
     if d["themes"]:
         con.print("信访反映主题：" + "、".join(f"{x['theme']}（{x['kind']}，{x['n']}件）" for x in d["themes"]))
     tr = d["trend"].tail(8)
     if len(tr) > 1:
-        con.print("近期走势：" + " → ".join(f"{r.period} {r.score:.1f}{r.grade or ''}" for r in tr.itertuples()
-                                         if pd.notna(r.score)))
+        con.print("近期走势：" + " → ".join(f"{period_zh(r.period)} {r.score:.1f}分{(r.grade + '色') if r.grade else ''}"
+                                         for r in tr.itertuples() if pd.notna(r.score)))
 
 
 def _f(v, digits: int = 1) -> str:
-    return "—" if v is None or (isinstance(v, float) and pd.isna(v)) else f"{v:.{digits}f}"
+    return DASH if v is None or (isinstance(v, float) and pd.isna(v)) else f"{v:.{digits}f}"
 
 
 def _day(v) -> str:
