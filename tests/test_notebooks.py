@@ -123,3 +123,14 @@ def test_runs_headless_without_errors_and_shows_its_findings(county, path, tmp_p
     assert "CJK font: None" not in text
     if path.name in CHECKS:
         CHECKS[path.name](nb, text, county)
+
+
+def test_the_setup_installs_jupyterlab_to_open_them():
+    """`./run notebooks` opens them in JupyterLab: the set-up must have installed it, and the entry exists."""
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "jupyterlab", "--version"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and int(res.stdout.strip().split(".")[0]) >= 4, res.stderr
+    run = (Path(__file__).resolve().parent.parent / "run").read_text(encoding="utf-8")
+    assert "notebooks)" in run and "jupyter lab --notebook-dir=notebooks" in run
