@@ -236,6 +236,11 @@ def catalogue(path: str, identity: str):
     return method.catalogue(get_board(path), identity)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def indicator_units(path: str, identity: str) -> dict[str, str]:
+    return alerts.indicator_units(get_board(path), identity)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def whatif(path: str, identity: str, teams, grain: str, period: str, ind_w: tuple, dim_w: tuple):
     return method.whatif(get_board(path), _scope(teams), grain, period, dict(ind_w), dict(dim_w), identity)

@@ -153,7 +153,7 @@ def build_fixture(db: str | Path, *, seed: int = 7, publish_snapshot: bool = Tru
                     msg = (FORMULA_MESSAGE if (u == 0 and i == 0) else
                            f"{name}{ind[1]}为{raw[u, i]:.2f}，超过阈值{thresholds[i]:.2f}")
                     warn_rows.append((BUILD, wid, grain, period, name, ind[0], g, raw[u, i], thresholds[i],
-                                      "fixed ≥ 3.5", msg, "新增" if k == 0 else "持续"))
+                                      "固定阈值：达到3.5及以上", msg, "新增" if k == 0 else "持续"))
                     for e in range(2):
                         ev_rows.append((BUILD, wid, "petitions", f"XF{u:02d}{e:03d}",
                                         date(2023, 1, 1) + timedelta(days=30 * e + u),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import os
 import shutil
 
@@ -15,6 +16,7 @@ from pipelines.access.store import AccessDenied, Scope, User
 from pipelines.board import Board, alerts, method, overview, portrait, quality, queries
 from pipelines.board.export import neutralise
 from pipelines.warehouse import published_path
+from tests import user_text
 from tests.board_fixture import (  # noqa: F401 (fixtures)
     BUILD,
     FORMULA_MESSAGE,
@@ -159,8 +161,28 @@ def test_export_is_formula_safe_scoped_and_audited(fixture_board):
     assert "'" + FORMULA_MESSAGE in texts and FORMULA_MESSAGE not in texts
     assert not [t for t in texts if t[:1] in "=+-@"]
     assert not any(u in " ".join(texts) for u in TEAM_B_UNITS)
-    numbers = [c.value for c in wb["预警清单"]["I"][1:]]  # 指标值 stays numeric
-    assert all(isinstance(v, float) for v in numbers)
+    ws = wb["预警清单"]
+    head = {c.value: c.column_letter for c in ws[1]}
+    column = lambda name: [c.value for c in ws[head[name]][1:]]  # noqa: E731
+    shown, full = column("指标值"), column("指标值（完整精度）")
+    assert all(isinstance(v, (int, float)) for v in shown)  # numbers stay numbers, rounded for reading
+    assert all(round(v, 2) == v for v in shown) and any(round(v, 2) != v for v in full)
+    assert {ws.column_dimensions[head[h]].hidden for h in ("指标值（完整精度）", "阈值（完整精度）", "内部编号")} == {True}
+    assert not ws.column_dimensions[head["指标值"]].hidden
+    assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
+    assert set(column("期间")) == {"2024年第1季度"}
+    numbers = column("预警编号")
+    assert len(set(numbers)) == len(numbers) and all(re.fullmatch(r"[红橙黄]\d{3}", n) for n in numbers)
+    ev = wb["依据记录"]
+    ev_head = [c.value for c in ev[1]]
+    assert ev_head[0] == "预警编号" and "来源台账" in ev_head and "内部编号" not in ev_head
+    assert {r[0].value for r in ev.iter_rows(min_row=2)} <= set(numbers)
+    dates = [r[ev_head.index("记录日期")] for r in ev.iter_rows(min_row=2)]
+    assert all(c.is_date and c.number_format == "yyyy-mm-dd" for c in dates)
+    visible = [f"{c.value:%Y-%m-%d}" if c.is_date else str(c.value)  # a date cell shows its yyyy-mm-dd format
+               for sheet in wb for row in sheet.iter_rows() for c in row
+               if c.value is not None and not sheet.column_dimensions[c.column_letter].hidden]
+    assert user_text.problems("\n".join(visible).replace(ANALYST_A.name, "")) == []
 
 
 def test_whatif_reproduces_the_build_and_moves_with_weights(fixture_board):

@@ -1,7 +1,5 @@
 """预警清单: the period's warnings for the user's units, filterable, with evidence and Excel export."""
 
-from datetime import datetime
-
 import streamlit as st
 
 import session
@@ -23,28 +21,18 @@ text = c[3].text_input("搜索单位、指标或说明", key="w_text")
 shown = alerts.filter_warnings(all_w, grades=grades, statuses=statuses, dimensions=dims, sectors=v.sectors,
                                kinds=v.kinds, text=text)
 st.write(f"共 {len(shown)} 条预警（本期全部 {len(all_w)} 条）")
-st.dataframe(
-    shown[["unit_name", "grade", "indicator_zh", "message", "value", "threshold", "status", "evidence", "dimension_zh",
-           "rule", "sector", "kind", "team"]],
-    hide_index=True,
-    column_config={
-        "unit_name": "单位", "team": "派驻组", "sector": "领域", "kind": "类别", "indicator_zh": "指标",
-        "dimension_zh": "维度", "grade": "等级", "value": st.column_config.NumberColumn("指标值", format="%.3f"),
-        "threshold": st.column_config.NumberColumn("阈值", format="%.3f"), "rule": "阈值规则", "message": "说明",
-        "status": "状态", "evidence": "依据记录数",
-    },
-)
+units = session.indicator_units(ctx.path, ctx.identity)
+st.dataframe(alerts.table(shown, units), hide_index=True)
 
 if ctx.user.can_see_records and len(shown):
     st.markdown("**预警依据记录**")
-    labels = {w: f"{u} · {g} · {i}" for w, u, g, i in zip(shown.warning_id, shown.unit_name, shown.grade, shown.indicator_zh)}
+    labels = {w: f"{n} · {u} · {i}" for w, n, u, i in zip(shown.warning_id, shown.warning_no, shown.unit_name,
+                                                         shown.indicator_zh)}
     chosen = st.multiselect("选择预警查看其依据记录（查看将记入审计日志）", list(labels), format_func=labels.get,
                             key="w_evidence", max_selections=20, placeholder="选择预警")
     if chosen:
         ev = portrait_mod.evidence(ctx.board, ctx.user, chosen, ctx.audit, ctx.identity)
-        st.dataframe(ev.drop(columns=["warning_id"]), hide_index=True, column_config={
-            "unit_name": "单位", "source_table": "来源台账", "record_key": "记录编号", "record_date": "日期",
-            "summary": "摘要（已脱敏）"})
+        st.dataframe(alerts.evidence_words(ev, shown).rename(columns=alerts.EVIDENCE_ZH), hide_index=True)
 elif not ctx.user.can_see_records:
     st.caption("预警依据的记录级数据仅对分析人员开放；导出文件同样不含记录级数据。")
 
@@ -86,7 +74,7 @@ if ctx.user.can_see_records:
 st.markdown("**导出**")
 with_evidence = ctx.user.can_see_records and st.checkbox("导出时包含依据记录（已脱敏）", key="w_export_evidence")
 filters = {"等级": grades, "状态": statuses, "维度": dims, "领域": list(v.sectors), "类别": list(v.kinds), "搜索": text}
-file_name = f"预警清单_{v.period}_{datetime.now():%Y%m%d%H%M}.xlsx"
+file_name = alerts.file_name(v.period)
 board, user, identity, grain, period = ctx.board, ctx.user, ctx.identity, v.grain, v.period
 
 

@@ -130,7 +130,8 @@ def test_analyst_overview_portrait_period_export(served, page, shots):
     with page.expect_download() as dl:
         page.get_by_role("button", name=re.compile("导出 Excel")).click()
     download = dl.value
-    assert download.suggested_filename.startswith(f"预警清单_{previous}") and download.suggested_filename.endswith(".xlsx")
+    assert download.suggested_filename.startswith(f"预警清单_{period_zh(previous)}")
+    assert download.suggested_filename.endswith(".xlsx")
     wb = _check_xlsx(open(download.path(), "rb").read())
     assert wb.sheetnames == ["预警清单", "依据记录", "说明"]
     assert wb["预警清单"].max_row - 1 == count
