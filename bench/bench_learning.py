@@ -57,6 +57,7 @@ def county(work: Path, seed: int) -> tuple[Path, dict]:
     learning = {k.split(":", 1)[1]: v for k, v in s.timings.items() if k.startswith("learning:")}
     return db, {"seed": seed, "build_seconds": wall, "build_cpu_seconds": cpu,
                 "learning_seconds": round(sum(learning.values()), 2), "learning_steps": learning,
+                "learning_cpu_seconds": s.cpu_timings.get("learning"), "load": round(os.getloadavg()[0], 2),
                 "rest_of_build_seconds": round(wall - sum(learning.values()), 2), "units": s.units}
 
 

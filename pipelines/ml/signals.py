@@ -50,6 +50,8 @@ def _insert(con, table: str, suffix: str, build_id: str, df: pd.DataFrame, json_
 
 def run(con: duckdb.DuckDBPyConnection, build_id: str, suffix: str = "", settings: dict | None = None) -> dict:
     """Compute and write every learned signal; returns seconds per model and counts."""
+    import sklearn.cluster  # noqa: F401  (load the OpenMP and BLAS runtimes first: threadpool_limits only
+    import sklearn.ensemble  # noqa: F401   limits libraries already loaded; KMeans ran 100x slower unlimited)
     from threadpoolctl import threadpool_limits
 
     # Small matrices: BLAS and OpenMP threads cost more in synchronisation than they gain, above all on a

@@ -50,11 +50,12 @@ def period_of(dates: pd.Series, grain: str) -> pd.Series:
 def weighted_auc(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     """AUC of score x for binary y under each row of weights w (B × n), ties counted half; NaN when a class is empty."""
     _, g = np.unique(x, return_inverse=True)
-    G = g.max() + 1
-    onehot = np.zeros((len(x), G))
-    onehot[np.arange(len(x)), g] = 1.0
-    pos = (w * (y == 1)) @ onehot
-    neg = (w * (y == 0)) @ onehot
+    G = int(g.max()) + 1
+    B = w.shape[0]
+    # weight per (draw, distinct value) by one flat bincount: memory B × G, never n × G
+    idx = (np.arange(B)[:, None] * G + g[None, :]).ravel()
+    pos = np.bincount(idx, weights=(w * (y == 1)).ravel(), minlength=B * G).reshape(B, G)
+    neg = np.bincount(idx, weights=(w * (y == 0)).ravel(), minlength=B * G).reshape(B, G)
     below = np.cumsum(neg, axis=1) - neg
     num = (pos * (below + 0.5 * neg)).sum(axis=1)
     den = pos.sum(axis=1) * neg.sum(axis=1)
