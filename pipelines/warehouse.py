@@ -15,6 +15,7 @@ from typing import Iterator
 
 import duckdb
 
+from pipelines import memory
 from pipelines.errors import UserError
 from pipelines.settings import SQL_DIR
 
@@ -26,19 +27,23 @@ def sql_file(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
 
 
-def connect(db: str | os.PathLike, *, read_only: bool = False, must_exist: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; a missing file or a lock held by another process is a user error."""
+def connect(db: str | os.PathLike, *, read_only: bool = False, must_exist: bool = True,
+            budget: memory.Budget | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse within the memory budget (default: memory.Budget.resolve()); a missing file or a lock
+    held by another process is a user error."""
     path = Path(db)
     if must_exist and not path.exists():
         raise UserError(f"database {path} does not exist: create it with `zhengtai init --db {path}`")
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise UserError(
                 f"database {path} is in use by another zhengtai process; wait for it to finish or stop it"
             ) from None
         raise UserError(f"cannot open database {path}: {str(exc).splitlines()[0]}") from None
+    memory.apply(con, budget)
+    return con
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection, files: tuple[str, ...] = SCHEMA_FILES) -> None:

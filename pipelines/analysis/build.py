@@ -154,8 +154,7 @@ def _flags(pids: np.ndarray, v: indicators.Values) -> pa.Table:
 def _prepare(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: dict, levels: list[str]) -> None:
     """Session settings and the temp tables every query of the build joins against (calendar, units, catalogue,
     names, text macros): temp objects belong to one connection, so each connection of the build gets its own."""
-    # Bounded memory at province scale: DuckDB spills to disk beyond this, and insertion order is not needed.
-    con.execute(f"SET memory_limit = '{settings['memory_limit']}'")
+    # DuckDB's memory_limit comes from the memory budget (warehouse.connect); insertion order is not needed.
     con.execute("SET preserve_insertion_order = false")
     indicators.prepare_calendar(con, settings["grains"])
     indicators.create_dims(con, cat)

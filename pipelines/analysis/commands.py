@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from pipelines.memory import cli_option as memory_option
+
 DB = click.option("--db", required=True, type=click.Path(dir_okay=False, path_type=Path), help="warehouse file")
 
 
@@ -16,6 +18,7 @@ DB = click.option("--db", required=True, type=click.Path(dir_okay=False, path_ty
 @click.option("--settings", "settings_path", type=click.Path(dir_okay=False, path_type=Path),
               help="method settings merged over data/index_settings.yaml")
 @click.option("--no-publish", is_flag=True, help="do not refresh the dashboard's published snapshot")
+@memory_option
 def build(db: Path, catalogue_path: Path | None, settings_path: Path | None, no_publish: bool) -> None:
     """Compute indicators, scores, warnings and portraits for every unit and period."""
     from pipelines.analysis.build import build as run

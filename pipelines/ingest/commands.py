@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from pipelines.memory import cli_option as memory_option
 from pipelines.settings import key_path
 
 KEY_HELP = "pseudonymisation key file (default: $ZHENGTAI_KEY_FILE or ~/.config/zhengtai/pseudonym.key)"
@@ -37,6 +38,7 @@ def init(db: Path, key: Path | None) -> None:
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help=KEY_HELP)
 @click.option("--fuzzy-threshold", default=88.0, show_default=True, help="minimum similarity (0-100) to accept a fuzzy unit-name match")
 @click.option("--quiet", is_flag=True, help="no progress bar")
+@memory_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, fuzzy_threshold: float, quiet: bool, files: tuple[Path, ...]) -> None:
     """Load ledgers (.xlsx, .xls, .csv) into the warehouse: validated, pseudonymised, all or nothing.
