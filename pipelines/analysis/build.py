@@ -102,16 +102,18 @@ def _catalogue_rows(cat: Catalogue, weights: dict[str, float]) -> pd.DataFrame:
 
 
 def build(db: str | Path, *, catalogue_path: str | Path | None = None, settings_path: str | Path | None = None,
-          publish: bool = True) -> BuildSummary:
-    """Compute everything from the warehouse at `db` and replace the previous build's results."""
+          publish: bool = True, progress=None) -> BuildSummary:
+    """Compute everything from the warehouse at `db` and replace the previous build's results.
+
+    `progress` (a pipelines.progress.Reporter) hears of every step, with the unit-periods of each grain."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - optional speed-up
-        return _build(db, catalogue_path, settings_path, publish)
+        return _build(db, catalogue_path, settings_path, publish, progress)
     # The matrices here are small (units × indicators): a multi-threaded BLAS spends far more time
     # synchronising than computing, up to 100x slower on a busy 2-core machine. DuckDB keeps its threads.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _build(db, catalogue_path, settings_path, publish)
+        return _build(db, catalogue_path, settings_path, publish, progress)
 
 
 class _Clock:
@@ -182,7 +184,7 @@ def _grain_texts(con: duckdb.DuckDBPyConnection, cat: Catalogue, build_id: str, 
         con.unregister("portrait_rows")
 
 
-def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
+def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSummary:
     t0 = time.perf_counter()
     clock = _Clock()
 
@@ -207,6 +209,8 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
         indicators.check_data(con)
         _prepare(aux, cat, settings, levels)
         slices = indicators.grain_slices(con)
+        if progress:
+            progress.step("indicators from the ledgers")
         raw = indicators.compute_raw(con, cat, slices, aux)
         clock.lap("indicators")
 
@@ -233,6 +237,9 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
         try:
             for grain, (pids, _) in slices.items():
                 n_p = len(pids)
+                if progress:
+                    progress.advance(1)
+                    progress.step(f"{grain}: {n_p} periods × {n_u:,} units")
                 rw = raw.pop(grain)  # each grain's raw cubes are freed once used
                 v = indicators.compute_values(cat, rw.numerator, rw.denominator, rw.sample, sectors,
                                               settings["missing"]["impute"])
@@ -274,6 +281,9 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
                               (aux, cat, build_id, limit, flags, rows, tokens)))
                 del v, r, rt, pct, spct, norm, steps, flags, rows
                 clock.lap("wait for writes")
+                if progress:
+                    progress.advance(0, rows=n_p * n_u)
+                    progress.line(f"{grain}: {n_p * n_u:,} unit-periods scored (so far {progress.rate()})")
         finally:
             try:
                 writer.close()
@@ -308,6 +318,9 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
         clock.lap("learning")
 
         # One short transaction: the staged tables replace the previous build's, and the build is recorded.
+        if progress:
+            progress.advance(1)
+            progress.step("committing")
         with warehouse.transaction(con):
             results.swap(con, RESULT_TABLES)
             con.execute("INSERT INTO build_runs VALUES (?, ?, ?, ?, ?, 'complete', ?)",
@@ -330,6 +343,8 @@ def _build(db, catalogue_path, settings_path, publish) -> BuildSummary:
         if staged:  # a failed build leaves the previous results, and no half-written copies
             results.discard(con, RESULT_TABLES)
         con.close()
+    if progress and publish:
+        progress.step("publishing for the dashboard")
     published = warehouse.publish(db) if publish else None
     clock.lap("publish")
     return BuildSummary(build_id, round(time.perf_counter() - t0, 3), n_u, periods, len(cat.indicators), n_warn,

@@ -18,15 +18,22 @@ DB = click.option("--db", required=True, type=click.Path(dir_okay=False, path_ty
 @click.option("--settings", "settings_path", type=click.Path(dir_okay=False, path_type=Path),
               help="method settings merged over data/index_settings.yaml")
 @click.option("--no-publish", is_flag=True, help="do not refresh the dashboard's published snapshot")
+@click.option("--quiet", is_flag=True, help="no progress")
 @memory_option
-def build(db: Path, catalogue_path: Path | None, settings_path: Path | None, no_publish: bool) -> None:
+def build(db: Path, catalogue_path: Path | None, settings_path: Path | None, no_publish: bool, quiet: bool) -> None:
     """Compute indicators, scores, warnings and portraits for every unit and period."""
     from pipelines.analysis.build import build as run
+    from pipelines.analysis.methods import load as load_settings
+    from pipelines.memory import Budget
+    from pipelines.progress import Reporter
 
     from pipelines import vocabulary
     from pipelines.board.periods import GRAIN_ORDER, period_zh
 
-    s = run(db, catalogue_path=catalogue_path, settings_path=settings_path, publish=not no_publish)
+    steps = len(load_settings(settings_path)["grains"]) + 2  # indicators, each grain, commit
+    with Reporter("build", total=steps, quiet=quiet) as bar:
+        bar.line(f"memory budget {Budget.resolve().describe()}")
+        s = run(db, catalogue_path=catalogue_path, settings_path=settings_path, publish=not no_publish, progress=bar)
     grains = [g for g in GRAIN_ORDER if g in s.periods] + sorted(set(s.periods) - set(GRAIN_ORDER))
     periods = "、".join(f"{vocabulary.word('grain', g)}{s.periods[g]}期" for g in grains)
     click.echo(f"构建完成 {s.build_id}：{s.units}个单位，{len(grains)}种统计粒度（{periods}），"

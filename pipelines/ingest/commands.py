@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from pipelines.memory import Budget
 from pipelines.memory import cli_option as memory_option
+from pipelines.progress import Reporter
 from pipelines.settings import key_path
 
 KEY_HELP = "pseudonymisation key file (default: $ZHENGTAI_KEY_FILE or ~/.config/zhengtai/pseudonym.key)"
@@ -47,30 +49,21 @@ def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, 
     file changes nothing; a corrected ledger updates its records by natural key.
     """
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from pipelines import vocabulary
     from pipelines.ingest import headers, load
 
-    console = Console(stderr=True, quiet=quiet)
     expanded: list[Path] = []
     for f in files:
         # a folder: its ledgers, not the ~$ lock files Excel leaves beside an open workbook
         found = sorted(p for p in f.iterdir() if p.suffix.lower() in (".xlsx", ".xls", ".csv")
                        and not p.name.startswith(("~$", "."))) if f.is_dir() else [f]
         expanded.extend(p.resolve() for p in found)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task("导入", total=len(expanded))
-
-        def step(label: str, rows: int) -> None:
-            bar.update(task, description=f"{label}（{rows:,}行）", advance=1)
-            if not console.is_terminal and not quiet:  # logs get one line per file instead of a bar
-                click.echo(f"导入 {label}（{rows:,}行）", err=True)
-
+    with Reporter("ingest", total=sum(p.stat().st_size for p in expanded if p.exists()), quiet=quiet) as bar:
+        bar.line(f"{len(expanded)} files, memory budget {Budget.resolve().describe()}")
         results = load.ingest(db, expanded, key=key_path(key), kind=kind, maps=headers.parse_maps(maps),
-                              fuzzy_threshold=fuzzy_threshold, progress=step)
+                              fuzzy_threshold=fuzzy_threshold, progress=_IngestProgress(bar))
     table = Table(title=f"导入汇总 · {db}", caption=SUMMARY_NOTE, caption_justify="left")
     for col in SUMMARY_COLUMNS:
         table.add_column(col, justify="left" if col in ("文件", "台账") else "right")
@@ -91,6 +84,28 @@ def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, 
 
 SUMMARY_COLUMNS = ("文件", "台账", "读取", "新增", "更新", "未变", "拒收", "跳过", "秒")
 SUMMARY_NOTE = "读取 = 新增 + 更新 + 未变 + 拒收 + 跳过；跳过的是空行和合计、小计行（不是记录）。"
+
+
+class _IngestProgress:
+    """What load.ingest reports, shown per sheet with its rows/s; the bar advances by file size."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def sheet(self, label: str, rows: int) -> None:
+        self.bar.step(f"{label} ({rows:,} rows)")
+
+    def loaded(self, r) -> None:
+        rate = f", {r.rows_read / r.seconds:,.0f} rows/s" if r.seconds > 0 else ""
+        self.bar.line(f"{Path(r.path).name}{f' [{r.sheet}]' if r.sheet else ''}: {r.rows_read:,} rows in "
+                      f"{r.seconds:.1f} s{rate}")
+        self.bar.advance(0, rows=r.rows_read)
+
+    def file_done(self, path: Path) -> None:
+        self.bar.advance(path.stat().st_size)
+
+    def committing(self) -> None:
+        self.bar.step("committing")
 
 
 @click.command(name="dictionary")

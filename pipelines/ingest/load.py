@@ -258,7 +258,10 @@ def plan(paths: list[Path], kind_name: str | None, maps: dict[str, str]) -> list
 
 def ingest(db: Path, paths: list[Path], *, key: Path, kind: str | None = None, maps: dict[str, str] | None = None,
            fuzzy_threshold: float = units_mod.DEFAULT_THRESHOLD, progress=None) -> list[FileResult]:
-    """Ingest files into db as one atomic batch; returns per-file results."""
+    """Ingest files into db as one atomic batch; returns per-file results.
+
+    `progress`, when given, hears of each sheet before (sheet(label, rows)) and after it loads (loaded(result)), of
+    each file done (file_done(path)) and of the commit (committing())."""
     maps = maps or {}
     if not paths:
         raise UserError("no files given: zhengtai ingest --db DB FILE...")
@@ -278,8 +281,14 @@ def ingest(db: Path, paths: list[Path], *, key: Path, kind: str | None = None, m
                     if sheet is None:
                         break
                     if progress:
-                        progress(f"{sheet.label}", sheet.table.num_rows)
+                        progress.sheet(sheet.label, sheet.table.num_rows)
                     results.append(ing.load_sheet(sheet, kind, sha, time.perf_counter() - t0))
+                    if progress:
+                        progress.loaded(results[-1])
+                if progress:
+                    progress.file_done(path)
+            if progress:
+                progress.committing()
     finally:
         con.close()
     return results
