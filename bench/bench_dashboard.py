@@ -183,7 +183,7 @@ def main() -> None:
     logging.getLogger("streamlit").setLevel(logging.ERROR)  # "No runtime found" on every AppTest
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", type=Path, help="an existing warehouse (its published snapshot is read)")
-    ap.add_argument("--scale", choices=["county", "city", "province"], default="county")
+    ap.add_argument("--scale", choices=["county", "city", "province", "national"], default="county")
     ap.add_argument("--label", help="name of the results file (default: the scale)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--first-run", nargs=2, metavar=("PAGE", "ROLE"), help=argparse.SUPPRESS)

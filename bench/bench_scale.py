@@ -11,6 +11,7 @@ process (`zhengtai ingest DIR`, `zhengtai build`), so its peak RSS is its own. T
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -35,12 +36,17 @@ def main() -> None:
     ap.add_argument("--scale", default="national", choices=["county", "city", "province", "national"])
     ap.add_argument("--ledgers", type=Path, help="a folder of ledgers generated before (default: generate them)")
     ap.add_argument("--memory", default="4GiB", help="memory budget given to ingest and build")
-    ap.add_argument("--work", type=Path, help="folder for the warehouse (default: a temporary folder)")
+    ap.add_argument("--work", type=Path, help="folder to keep the warehouse in, e.g. for bench_dashboard --db "
+                                                 "(default: a temporary folder, removed afterwards)")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     out_path = args.out or ROOT / "bench" / "results" / f"scale_{args.scale}.json"
-    with tempfile.TemporaryDirectory(prefix="zt-scale-", dir=args.work) as tmp:
-        work = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        if args.work:
+            args.work.mkdir(parents=True, exist_ok=True)
+            work = Path(tempfile.mkdtemp(prefix=f"{args.scale}-", dir=args.work))
+        else:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="zt-scale-")))
         env = {**os.environ, "ZHENGTAI_KEY_FILE": str(work / "bench.key"), "PYTHONPATH": str(ROOT),
                "ZHENGTAI_MEMORY": args.memory}
         result = {"scale": args.scale, "memory_budget": args.memory, "when": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -69,6 +75,7 @@ def main() -> None:
         if target:
             result["targets"] = {**target, "met": total < target["seconds"] and peak < target.get("peak_rss_mib", 1e12)}
         result["machine"]["load_avg_after"] = os.getloadavg()
+        result["warehouse"] = str(db) if args.work else None
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     print(json.dumps(result, ensure_ascii=False, indent=2))

@@ -14,8 +14,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 class Reporter:
     """`with Reporter("ingest", total=bytes) as p: p.step(...); p.advance(n, rows=r); p.line(...)`."""
 
-    def __init__(self, command: str, total: float, *, quiet: bool = False):
+    def __init__(self, command: str, total: float, *, quiet: bool = False, intro: str = ""):
         self.command = command
+        # said with the first step, not before: a command that stops on bad input says one line, its error
+        self.intro = intro
         self.total = total
         self.quiet = quiet
         self.console = Console(stderr=True, quiet=quiet)
@@ -44,6 +46,7 @@ class Reporter:
 
     def step(self, text: str) -> None:
         """What is being done now: the bar's description, or a plain line."""
+        self._introduce()
         if self.bar is not None:
             self.bar.update(self.task, description=f"{self.command}: {text}")
         elif not self.quiet:
@@ -56,10 +59,16 @@ class Reporter:
 
     def line(self, text: str) -> None:
         """A line that stays: above the bar on a terminal, a plain line otherwise."""
+        self._introduce()
         if self.bar is not None:
             self.bar.console.print(f"{self.command}: {text}", highlight=False)
         elif not self.quiet:
             self._plain(text)
+
+    def _introduce(self) -> None:
+        if self.intro:
+            intro, self.intro = self.intro, ""
+            self.line(intro)
 
     def _plain(self, text: str) -> None:
         click.echo(f"{self.command}: {text} [{time.perf_counter() - self.t0:.1f} s]", err=True)

@@ -60,8 +60,8 @@ def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, 
         found = sorted(p for p in f.iterdir() if p.suffix.lower() in (".xlsx", ".xls", ".csv")
                        and not p.name.startswith(("~$", "."))) if f.is_dir() else [f]
         expanded.extend(p.resolve() for p in found)
-    with Reporter("ingest", total=sum(p.stat().st_size for p in expanded if p.exists()), quiet=quiet) as bar:
-        bar.line(f"{len(expanded)} files, memory budget {Budget.resolve().describe()}")
+    with Reporter("ingest", total=sum(p.stat().st_size for p in expanded if p.exists()), quiet=quiet,
+                  intro=f"{len(expanded)} files, memory budget {Budget.resolve().describe()}") as bar:
         results = load.ingest(db, expanded, key=key_path(key), kind=kind, maps=headers.parse_maps(maps),
                               fuzzy_threshold=fuzzy_threshold, progress=_IngestProgress(bar))
     table = Table(title=f"导入汇总 · {db}", caption=SUMMARY_NOTE, caption_justify="left")
