@@ -16,9 +16,11 @@ def settings(con) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def no_budget_in_env(monkeypatch):
-    # monkeypatch restores both afterwards, also when a command under test set them
-    monkeypatch.delenv(memory.ENV, raising=False)
-    monkeypatch.delenv(memory.TEMP_ENV, raising=False)
+    # setenv first so that monkeypatch records the variables and restores them afterwards (to absent, if they
+    # were), also when a command under test (--memory) set them
+    for name in (memory.ENV, memory.TEMP_ENV):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
 
 
 @pytest.mark.parametrize("text, expected", [("4GiB", 4 << 30), ("4 GB", 4 * 10**9), ("3.5g", int(3.5 * (1 << 30))),
