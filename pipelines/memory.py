@@ -56,7 +56,7 @@ class Budget:
         return int(self.total * DUCKDB_SHARE)
 
     def describe(self) -> str:
-        return f"{self.total / (1 << 30):.1f} GiB (DuckDB {self.duckdb_bytes / (1 << 30):.1f} GiB)"
+        return f"{self.total / (1 << 30):.1f} GiB（DuckDB {self.duckdb_bytes / (1 << 30):.1f} GiB）"
 
 
 def apply(con: duckdb.DuckDBPyConnection, budget: Budget | None = None) -> Budget:

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 
 class Reporter:
-    """`with Reporter("ingest", total=bytes) as p: p.step(...); p.advance(n, rows=r); p.line(...)`."""
+    """`with Reporter("导入", total=bytes) as p: p.step(...); p.advance(n, rows=r); p.line(...)`."""
 
     def __init__(self, command: str, total: float, *, quiet: bool = False, intro: str = ""):
         self.command = command
@@ -42,13 +42,13 @@ class Reporter:
 
     def rate(self) -> str:
         seconds = time.perf_counter() - self.t0
-        return f"{self.rows:,} rows, {self.rows / seconds:,.0f} rows/s" if self.rows and seconds > 0 else ""
+        return f"{self.rows:,}行，{self.rows / seconds:,.0f}行/秒" if self.rows and seconds > 0 else ""
 
     def step(self, text: str) -> None:
         """What is being done now: the bar's description, or a plain line."""
         self._introduce()
         if self.bar is not None:
-            self.bar.update(self.task, description=f"{self.command}: {text}")
+            self.bar.update(self.task, description=f"{self.command}：{text}")
         elif not self.quiet:
             self._plain(text)
 
@@ -61,7 +61,7 @@ class Reporter:
         """A line that stays: above the bar on a terminal, a plain line otherwise."""
         self._introduce()
         if self.bar is not None:
-            self.bar.console.print(f"{self.command}: {text}", highlight=False)
+            self.bar.console.print(f"{self.command}：{text}", highlight=False)
         elif not self.quiet:
             self._plain(text)
 
@@ -71,5 +71,5 @@ class Reporter:
             self.line(intro)
 
     def _plain(self, text: str) -> None:
-        click.echo(f"{self.command}: {text} [{time.perf_counter() - self.t0:.1f} s]", err=True)
+        click.echo(f"{self.command}：{text}（{time.perf_counter() - self.t0:.1f}秒）", err=True)
         sys.stderr.flush()

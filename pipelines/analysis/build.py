@@ -36,7 +36,7 @@ import pyarrow as pa
 
 import duckdb
 
-from pipelines import warehouse
+from pipelines import vocabulary, warehouse
 from pipelines.analysis import catalogue as catalogue_mod
 from pipelines.analysis import indicators, methods, portraits, results, scoring
 from pipelines.analysis.catalogue import Catalogue, evidence_queries
@@ -210,7 +210,7 @@ def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSu
         _prepare(aux, cat, settings, levels)
         slices = indicators.grain_slices(con)
         if progress:
-            progress.step("indicators from the ledgers")
+            progress.step("从台账计算指标")
         raw = indicators.compute_raw(con, cat, slices, aux)
         clock.lap("indicators")
 
@@ -239,7 +239,7 @@ def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSu
                 n_p = len(pids)
                 if progress:
                     progress.advance(1)
-                    progress.step(f"{grain}: {n_p} periods × {n_u:,} units")
+                    progress.step(f"{vocabulary.word('grain', grain)}：{n_p}期 × {n_u:,}个单位")
                 rw = raw.pop(grain)  # each grain's raw cubes are freed once used
                 v = indicators.compute_values(cat, rw.numerator, rw.denominator, rw.sample, sectors,
                                               settings["missing"]["impute"])
@@ -283,7 +283,7 @@ def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSu
                 clock.lap("wait for writes")
                 if progress:
                     progress.advance(0, rows=n_p * n_u)
-                    progress.line(f"{grain}: {n_p * n_u:,} unit-periods scored (so far {progress.rate()})")
+                    progress.line(f"{vocabulary.word('grain', grain)}：{n_p * n_u:,}个单位期已评分（累计{progress.rate()}）")
         finally:
             try:
                 writer.close()
@@ -320,7 +320,7 @@ def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSu
         # One short transaction: the staged tables replace the previous build's, and the build is recorded.
         if progress:
             progress.advance(1)
-            progress.step("committing")
+            progress.step("提交")
         with warehouse.transaction(con):
             results.swap(con, RESULT_TABLES)
             con.execute("INSERT INTO build_runs VALUES (?, ?, ?, ?, ?, 'complete', ?)",
@@ -344,7 +344,7 @@ def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSu
             results.discard(con, RESULT_TABLES)
         con.close()
     if progress and publish:
-        progress.step("publishing for the dashboard")
+        progress.step("发布到仪表盘")
     published = warehouse.publish(db) if publish else None
     clock.lap("publish")
     return BuildSummary(build_id, round(time.perf_counter() - t0, 3), n_u, periods, len(cat.indicators), n_warn,

@@ -31,7 +31,7 @@ def build(db: Path, catalogue_path: Path | None, settings_path: Path | None, no_
     from pipelines.board.periods import GRAIN_ORDER, period_zh
 
     steps = len(load_settings(settings_path)["grains"]) + 2  # indicators, each grain, commit
-    with Reporter("build", total=steps, quiet=quiet, intro=f"memory budget {Budget.resolve().describe()}") as bar:
+    with Reporter("构建", total=steps, quiet=quiet, intro=f"内存预算 {Budget.resolve().describe()}") as bar:
         s = run(db, catalogue_path=catalogue_path, settings_path=settings_path, publish=not no_publish, progress=bar)
     grains = [g for g in GRAIN_ORDER if g in s.periods] + sorted(set(s.periods) - set(GRAIN_ORDER))
     periods = "、".join(f"{vocabulary.word('grain', g)}{s.periods[g]}期" for g in grains)

@@ -60,8 +60,8 @@ def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, 
         found = sorted(p for p in f.iterdir() if p.suffix.lower() in (".xlsx", ".xls", ".csv")
                        and not p.name.startswith(("~$", "."))) if f.is_dir() else [f]
         expanded.extend(p.resolve() for p in found)
-    with Reporter("ingest", total=sum(p.stat().st_size for p in expanded if p.exists()), quiet=quiet,
-                  intro=f"{len(expanded)} files, memory budget {Budget.resolve().describe()}") as bar:
+    with Reporter("导入", total=sum(p.stat().st_size for p in expanded if p.exists()), quiet=quiet,
+                  intro=f"{len(expanded)}个文件，内存预算 {Budget.resolve().describe()}") as bar:
         results = load.ingest(db, expanded, key=key_path(key), kind=kind, maps=headers.parse_maps(maps),
                               fuzzy_threshold=fuzzy_threshold, progress=_IngestProgress(bar))
     table = Table(title=f"导入汇总 · {db}", caption=SUMMARY_NOTE, caption_justify="left")
@@ -93,19 +93,19 @@ class _IngestProgress:
         self.bar = bar
 
     def sheet(self, label: str, rows: int) -> None:
-        self.bar.step(f"{label} ({rows:,} rows)")
+        self.bar.step(f"{label}（{rows:,}行）")
 
     def loaded(self, r) -> None:
-        rate = f", {r.rows_read / r.seconds:,.0f} rows/s" if r.seconds > 0 else ""
-        self.bar.line(f"{Path(r.path).name}{f' [{r.sheet}]' if r.sheet else ''}: {r.rows_read:,} rows in "
-                      f"{r.seconds:.1f} s{rate}")
+        rate = f"，{r.rows_read / r.seconds:,.0f}行/秒" if r.seconds > 0 else ""
+        self.bar.line(f"{Path(r.path).name}{f' [{r.sheet}]' if r.sheet else ''}：{r.rows_read:,}行，用时"
+                      f"{r.seconds:.1f}秒{rate}")
         self.bar.advance(0, rows=r.rows_read)
 
     def file_done(self, path: Path) -> None:
         self.bar.advance(path.stat().st_size)
 
     def committing(self) -> None:
-        self.bar.step("committing")
+        self.bar.step("提交")
 
 
 @click.command(name="dictionary")
