@@ -43,6 +43,10 @@ def test_shipped_catalogue_covers_the_work_plan_and_binds():
     for duty in ("政治监督", "主体责任", "专项监督", "关键少数", "四种形态", "四风", "巡察审计整改", "澄清正名", "回访"):
         assert duty in duties, duty
     assert all(i.rationale and i.false_positives for i in cat.indicators)
+    # What the 口径 column and the method sections show: a sentence in words for every indicator, never code.
+    from tests import user_text
+    assert [i.id for i in cat.indicators if not i.definition_zh] == []
+    assert [p for i in cat.indicators for p in user_text.problems(i.definition_zh + i.rationale)] == []
     assert all(i.evidence for i in cat.indicators if i.threshold)  # every warning can show its records
     catalogue.validate_sql(cat, _con())
 

@@ -90,6 +90,7 @@ def _catalogue_rows(cat: Catalogue, weights: dict[str, float]) -> pd.DataFrame:
         rows.append({
             "indicator_id": i.id, "name_zh": i.name_zh, "name_en": i.name_en, "dimension": i.dimension,
             "dimension_zh": dims[i.dimension].name_zh, "duty": i.duty, "direction": i.direction,
+            "definition_zh": i.definition_zh,
             "weight": 0.0 if i.context else float(weights.get(i.id, i.weight)), "definition": i.definition,
             "rationale": i.rationale, "false_positives": i.false_positives, "unit": i.unit,
             "min_sample": i.min_sample, "missing": i.missing,

@@ -32,7 +32,7 @@ MACRO_KEYS = {"params", "body", "doc"}
 DIMENSION_KEYS = {"id", "name_zh", "name_en", "weight", "role"}
 COMMON_KEYS = {
     "id", "name_zh", "name_en", "dimension", "duty", "unit", "scale", "direction", "weight", "min_sample",
-    "missing", "threshold", "rationale", "false_positives", "evidence", "role",
+    "missing", "threshold", "rationale", "false_positives", "evidence", "role", "definition_zh",
 }
 STRUCTURED_KEYS = {"from", "date", "where", "numerator", "denominator", "base", "sample"}
 SQL_KEYS = {"sql", "absent"}
@@ -104,6 +104,7 @@ class Indicator:
     evidence: tuple[Evidence, ...]
     spec: dict | None = None        # structured form: from, date, where, numerator, denominator, base
     absent: str = "missing"         # sql form: rows the query leaves out are missing | zero
+    definition_zh: str = ""         # the definition in words, what the pages show as 口径
 
 
 @dataclass(frozen=True)
@@ -425,7 +426,7 @@ def load(path: str | Path | None = None, *, dictionary: str | Path | None = None
                 definition, allow_unicode=True, sort_keys=False).strip(), macros),
             query=query, evidence=_evidence(ind_id, raw, tables),
             spec={k: raw[k] for k in STRUCTURED_KEYS if k in raw} if "sql" not in raw else None,
-            absent=raw.get("absent", "missing"),
+            absent=raw.get("absent", "missing"), definition_zh=str(raw.get("definition_zh") or ""),
         ))
     if not any(not i.context for i in indicators):
         raise _fail(str(path), "no scored indicators")

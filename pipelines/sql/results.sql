@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS indicator_catalogue (
     duty          VARCHAR NOT NULL,      -- the work-plan duty it monitors
     direction     INTEGER NOT NULL,      -- 1 higher = riskier, -1 protective
     weight        DOUBLE NOT NULL,
-    definition    VARCHAR NOT NULL,
+    definition    VARCHAR NOT NULL,      -- the catalogue's definition (structured keys or SQL), for engineers
     rationale     VARCHAR NOT NULL,
     false_positives VARCHAR NOT NULL,
     unit          VARCHAR,               -- display unit of the value: 比例 (a share, shown as %), 件/百人·年 …
@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS indicator_catalogue (
     missing       VARCHAR,               -- missing-data policy: impute | zero | drop
     threshold_rule VARCHAR,              -- each level's warning rule in words (黄色 …；橙色 …；红色 …), NULL when it never warns
     dimension_weight DOUBLE,             -- weight of the indicator's dimension in the index
-    context       BOOLEAN                -- shown in portraits, not part of the index (weight 0)
+    context       BOOLEAN,               -- shown in portraits, not part of the index (weight 0)
+    definition_zh VARCHAR                -- the definition in words, the 口径 pages and reports show
 );
 
 -- One value per unit, period and indicator.
@@ -166,5 +167,6 @@ ALTER TABLE indicator_catalogue ADD COLUMN IF NOT EXISTS missing VARCHAR;
 ALTER TABLE indicator_catalogue ADD COLUMN IF NOT EXISTS threshold_rule VARCHAR;
 ALTER TABLE indicator_catalogue ADD COLUMN IF NOT EXISTS dimension_weight DOUBLE;
 ALTER TABLE indicator_catalogue ADD COLUMN IF NOT EXISTS context BOOLEAN;
+ALTER TABLE indicator_catalogue ADD COLUMN IF NOT EXISTS definition_zh VARCHAR;  -- the definition in words (口径)
 ALTER TABLE indicator_values ADD COLUMN IF NOT EXISTS index_value DOUBLE;
 ALTER TABLE indicator_values ADD COLUMN IF NOT EXISTS below_min_sample BOOLEAN;

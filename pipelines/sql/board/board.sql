@@ -213,7 +213,8 @@ ORDER BY petitions DESC, theme_kind, theme;
 
 -- name: catalogue
 SELECT indicator_id, name_zh, name_en, dimension, dimension_zh, duty, direction, weight, definition, rationale,
-       false_positives, unit, min_sample, missing, threshold_rule, coalesce(context, false) AS context
+       false_positives, unit, min_sample, missing, threshold_rule, coalesce(context, false) AS context,
+       coalesce(definition_zh, '') AS definition_zh
 FROM indicator_catalogue
 WHERE build_id = $build
 ORDER BY dimension, indicator_id;
