@@ -210,13 +210,20 @@ def test_whatif_reproduces_the_build_and_moves_with_weights(fixture_board):
 
 def test_quality_hides_paths_and_raw_rows_from_team_users(fixture_board):
     log = AuditLog()
-    q_team = quality.quality(fixture_board, ANALYST_A, log)
-    assert not q_team.runs_detailed and "path" not in q_team.runs.columns and q_team.rejected is None
+    q_team = quality.quality(fixture_board, ANALYST_A)
+    assert not q_team.runs_detailed and "path" not in q_team.runs.columns and not q_team.may_see_rejected
     assert set(q_team.coverage.index) == set(TEAM_A_UNITS)
     assert not any(u in _frames_text(q_team) for u in TEAM_B_UNITS)
+    with pytest.raises(AccessDenied):
+        quality.rejected_rows(fixture_board, ANALYST_A, log)
     assert log == []
-    q_all = quality.quality(fixture_board, ADMIN, log)
-    assert q_all.runs_detailed and len(q_all.rejected) == 2 and log[0][0] == "view_records"
+    q_all = quality.quality(fixture_board, ADMIN)
+    assert q_all.runs_detailed and q_all.may_see_rejected and log == []  # the page alone is no view of records
+    rows = quality.rejected_rows(fixture_board, ADMIN, log)
+    assert len(rows) == 2 and log[0][0] == "view_records" and log[0][2]["rows"] == 2
+    assert "原始内容（已脱敏）" in rows.columns and not rows["原始内容（已脱敏）"].str.contains('{"', regex=False).any()
+    runs = quality.runs_table(q_all)
+    assert "文件" in runs.columns and not runs["文件"].str.contains("/").any()  # file names, not machine paths
     fresh = q_all.freshness.set_index("kind")
     assert fresh.loc["audit_findings", "stale"] and not fresh.loc["inquiries", "stale"]
     assert set(q_all.reasons.reason) == {"无法识别为日期（如 2024-03-05、2024年3月5日）", "单位在名册中找不到"}

@@ -7,13 +7,15 @@ counts per ledger kind and reason. Coverage is per unit and therefore scoped.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Callable
 
 import pandas as pd
 
 from pipelines import vocabulary
-from pipelines.access.store import User
+from pipelines.access.store import AccessDenied, User
 from pipelines.board.snapshot import Board
 
 STALE_DAYS = 120  # a ledger whose newest record is this much older than the newest of any ledger is stale
@@ -24,21 +26,17 @@ class Quality:
     runs: pd.DataFrame  # full ingest_runs (county-wide users) or a per-kind summary
     runs_detailed: bool
     reasons: pd.DataFrame
-    rejected: pd.DataFrame | None  # raw rejected rows: county-wide analysts/admins only
+    may_see_rejected: bool  # the raw rejected rows: county-wide analysts/admins, fetched on request (rejected_rows)
     coverage: pd.DataFrame  # unit × month record counts (wide)
     gaps: pd.DataFrame  # visible units with months without any record, within the data's span
     freshness: pd.DataFrame
 
 
-def quality(board: Board, user: User, audit: Callable[[str, str | None, dict], None],
-            identity: str | None = None, rejected_limit: int = 500) -> Quality:
+def quality(board: Board, user: User, identity: str | None = None) -> Quality:
+    """Everything of the page but the raw rejected rows, which are fetched (and audited) only when shown."""
     county = user.scope.all_teams
     runs = _words(board.q("ingest_runs" if county else "ingest_summary", identity=identity))
     reasons = _words(board.q("rejected_reasons", identity=identity))
-    rejected = None
-    if county and user.can_see_records:
-        rejected = _words(board.q("rejected_rows", identity=identity, limit=rejected_limit))
-        audit("view_records", "rejected_rows", {"what": "rejected_rows", "rows": int(len(rejected))})
     cov = board.q("coverage", user.scope, identity=identity)
     units = board.q("visible_units", user.scope, identity=identity).unit_name
     if len(cov):
@@ -57,8 +55,85 @@ def quality(board: Board, user: User, audit: Callable[[str, str | None, dict], N
     lag = (newest - pd.to_datetime(fresh.last_record)).dt.days
     fresh["lag_days"] = lag
     fresh["stale"] = (fresh.records == 0) | ((lag > STALE_DAYS) & fresh.last_record.notna())
-    return Quality(runs=runs, runs_detailed=county, reasons=reasons, rejected=rejected,
-                   coverage=wide, gaps=gaps, freshness=fresh)
+    return Quality(runs=runs, runs_detailed=county, reasons=reasons,
+                   may_see_rejected=county and user.can_see_records, coverage=wide, gaps=gaps, freshness=fresh)
+
+
+def rejected_rows(board: Board, user: User, audit: Callable[[str, str | None, dict], None],
+                  identity: str | None = None, limit: int = 500) -> pd.DataFrame:
+    """The raw rejected rows (pseudonymised), for county-wide analysts and admins; audited as they are handed
+    out, so merely opening the page leaves no record view in the audit trail."""
+    if not (user.scope.all_teams and user.can_see_records):
+        raise AccessDenied("拒收行明细仅对全县范围的分析人员开放")
+    rows = _words(board.q("rejected_rows", identity=identity, limit=limit))
+    audit("view_records", "rejected_rows", {"what": "rejected_rows", "rows": int(len(rows))})
+    rows["source_file"] = rows.source_file.map(lambda p: PurePath(str(p)).name)
+    rows["source_sheet"] = rows.source_sheet.fillna(vocabulary.DASH)
+    rows["raw"] = rows.raw.map(raw_text)
+    return rows.rename(columns=REJECTED_ZH)
+
+
+REJECTED_ZH = {"run_id": "批次", "kind": "台账类别", "source_file": "文件", "source_sheet": "工作表",
+               "source_row": "行号", "column_name": "字段", "reason": "原因", "raw": "原始内容（已脱敏）"}
+FRESHNESS_ZH = {"kind_zh": "台账", "records": "记录数", "last_record": "最新记录日期", "last_loaded": "最近导入时间",
+                "lag_days": "落后天数", "stale": "偏旧"}
+RUNS_ZH = {"run_id": "批次", "path": "文件", "kind": "台账类别", "sheet": "工作表", "rows_read": "读取",
+           "rows_loaded": "新增", "rows_updated": "更新", "rows_unchanged": "未变", "rows_rejected": "拒收",
+           "finished_at": "导入时间", "status": "状态", "message": "信息"}
+SUMMARY_ZH = {"kind": "台账类别", "files": "文件数", "rows_read": "读取", "rows_loaded": "新增", "rows_updated": "更新",
+              "rows_rejected": "拒收", "last_run": "最近导入"}
+REASONS_ZH = {"kind": "台账类别", "column_name": "字段", "reason": "原因", "rows": "行数"}
+
+
+def raw_text(raw) -> str:
+    """A rejected row's cells (stored as JSON) as 表头：值；表头：值, empty cells left out."""
+    try:
+        cells = json.loads(raw) if isinstance(raw, str) else (raw or {})
+    except ValueError:
+        return str(raw)
+    def cell(v) -> str:  # an Excel date cell read as text carries a midnight the ledger never showed
+        return str(v).removesuffix(" 00:00:00")
+
+    if isinstance(cells, dict):
+        return "；".join(f"{k}：{cell(v)}" for k, v in cells.items() if v not in (None, "")) or vocabulary.DASH
+    if isinstance(cells, list):
+        return "；".join(cell(v) for v in cells if v not in (None, "")) or vocabulary.DASH
+    return cell(cells)
+
+
+def freshness_table(fresh: pd.DataFrame) -> pd.DataFrame:
+    out = fresh.assign(last_record=_day(fresh.last_record), last_loaded=_minute(fresh.last_loaded),
+                       lag_days=fresh.lag_days.map(lambda d: vocabulary.DASH if pd.isna(d) else str(int(d))))
+    return out[list(FRESHNESS_ZH)].rename(columns=FRESHNESS_ZH)
+
+
+def runs_table(q: Quality) -> pd.DataFrame:
+    if q.runs_detailed:
+        r = q.runs.assign(path=q.runs.path.map(lambda p: PurePath(str(p)).name), sheet=q.runs.sheet.fillna(vocabulary.DASH),
+                          finished_at=_minute(q.runs.finished_at), message=q.runs.message.fillna(""))
+        return r[[c for c in RUNS_ZH if c in r.columns]].rename(columns=RUNS_ZH)
+    r = q.runs.assign(last_run=_minute(q.runs.last_run))
+    return r[[c for c in SUMMARY_ZH if c in r.columns]].rename(columns=SUMMARY_ZH)
+
+
+def reasons_table(q: Quality) -> pd.DataFrame:
+    return q.reasons.assign(column_name=q.reasons.column_name.fillna(vocabulary.DASH)).rename(columns=REASONS_ZH)
+
+
+def coverage_table(wide: pd.DataFrame) -> pd.DataFrame:
+    """Units × months of record counts with the months in words (2024年3月) and the unit as a column."""
+    from pipelines.board.periods import period_zh
+
+    out = wide.rename(columns=period_zh).reset_index()
+    return out.rename(columns={"unit_name": "单位"})
+
+
+def _day(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values, errors="coerce").dt.strftime("%Y-%m-%d").fillna(vocabulary.DASH)
+
+
+def _minute(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values, errors="coerce").dt.strftime("%Y-%m-%d %H:%M").fillna(vocabulary.DASH)
 
 
 def _words(frame: pd.DataFrame) -> pd.DataFrame:
