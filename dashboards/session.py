@@ -183,10 +183,12 @@ def header(title: str) -> None:
     st.info(DISCLAIMER, icon="⚠️")
 
 
-def deny(ctx: Context, exc: AccessDenied, target: str | None) -> None:
+def deny(ctx: Context, exc: AccessDenied, target: str | None, *, stop: bool = True) -> None:
+    """Audit and show a refusal; the page stops unless it offers a way on (stop=False)."""
     ctx.store.audit(ctx.user, "denied", target, {"reason": str(exc)})
     st.error(str(exc))
-    st.stop()
+    if stop:
+        st.stop()
 
 
 # ---- cached data ----------------------------------------------------------------------------------

@@ -105,8 +105,9 @@ def test_analyst_sees_pseudonymised_records_and_each_view_is_audited(monkeypatch
     at.toggle(key="show_records").set_value(True).run()
     assert not at.exception
     tables = [d.value for d in at.dataframe]
-    records = next(t for t in tables if "record_key" in t.columns)
-    assert "XF00000" in set(records.record_key) and records.person.dropna().str.startswith("P").all()
+    records = next(t for t in tables if "记录编号" in t.columns and "人员（化名）" in t.columns)
+    people = records["人员（化名）"][records["人员（化名）"] != "—"]
+    assert "XF00000" in set(records["记录编号"]) and len(people) and people.str.startswith("P").all()
     from pipelines.access.store import Scope
     from pipelines.board import Board
     from pipelines.warehouse import published_path
@@ -114,8 +115,8 @@ def test_analyst_sees_pseudonymised_records_and_each_view_is_audited(monkeypatch
     wid = Board(published_path(fixture_db)).q("period_warnings", Scope(None), grain="quarter", period="2024Q4") \
         .query("unit_name == '县教育局'").warning_id.iloc[0]
     at.selectbox(key="portrait_evidence").set_value(wid).run()
-    assert any("record_key" in d.value.columns and d.value.record_key.str.startswith("XF").all()
-               for d in at.dataframe if "source_table" in d.value.columns)
+    assert any(d.value["记录编号"].str.startswith("XF").all() and d.value["预警编号"].str.match(r"[红橙黄]\d{3}").all()
+               for d in at.dataframe if "来源台账" in d.value.columns)
     log = UserStore(users).audit_log(action="view_records")
     assert {e["target"] for e in log} >= {"县教育局"} and len(log) == 2
     assert all(e["user"] == "ana_a" and e["detail"]["snapshot"] for e in log)
@@ -135,6 +136,13 @@ def test_query_string_for_another_teams_unit_is_denied_and_audited(monkeypatch, 
     assert not at.dataframe and not at.get("plotly_chart")  # nothing about the unit is rendered
     denied = UserStore(users).audit_log(action="denied")
     assert denied and denied[0]["target"] == TEAM_B_UNITS[0]
+    # Not a dead end: the units the user may open are offered, and choosing one opens its portrait.
+    picker = at.selectbox(key="portrait_instead")
+    assert sorted(picker.options) == sorted(TEAM_A_UNITS)
+    picker.select(TEAM_A_UNITS[0]).run()
+    assert not at.exception and not at.error
+    assert any(TEAM_A_UNITS[0] in s.value for s in at.subheader)
+    assert len(UserStore(users).audit_log(action="denied")) == 1
 
 
 def test_login_form_rejects_then_accepts_then_logs_out(monkeypatch, fixture_db, users):
@@ -178,7 +186,7 @@ def test_method_page_whatif_baseline_changes_nothing(monkeypatch, fixture_db, us
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["等级变化的单位"] == "0" and metrics["排名变化的单位"] == "0"
     tables = [d.value for d in at.dataframe]
-    assert any("definition" in t.columns for t in tables)  # the catalogue
+    assert any("口径" in t.columns and "指标" in t.columns for t in tables)  # the catalogue, in words
     ranking = next(t for t in tables if "new_rank" in t.columns)
     assert set(ranking.unit_name) == set(TEAM_A_UNITS)
 

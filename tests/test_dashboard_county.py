@@ -57,7 +57,7 @@ def test_analyst_records_and_denial_on_the_county(monkeypatch, county_db, county
     at.run()
     at.toggle(key="show_records").set_value(True).run()
     assert not at.exception and not at.error
-    records = next(d.value for d in at.dataframe if "record_key" in d.value.columns and "person" in d.value.columns)
+    records = next(d.value for d in at.dataframe if "记录编号" in d.value.columns and "人员（化名）" in d.value.columns)
     assert len(records) > 0
     assert UserStore(users).audit_log(action="view_records")[0]["target"] == county_teams[team][0]
 

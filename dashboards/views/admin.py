@@ -48,14 +48,15 @@ if len(users):
 st.subheader("系统设置")
 build = ctx.board.build(ctx.identity)
 st.dataframe(pd.DataFrame([
-    ("发布快照", ctx.path),
-    ("快照标识（inode-mtime-size）", ctx.identity),
+    ("仪表盘读取的数据文件", ctx.path),
+    ("数据快照编号（审计日志中的“数据快照”）", ctx.identity),
     ("数据版本", f"{build['build_id']}（{build['built_at']:%Y-%m-%d %H:%M}，指标体系 {build['catalogue_version']}）"),
     ("用户库", str(ctx.store.path)),
     ("登录锁定", f"连续失败 {ctx.store.max_failures} 次锁定 {ctx.store.lock_seconds / 60:g} 分钟"),
     ("统一身份认证（OIDC）", "已配置" if session.oidc_configured() else "未配置（仅本地账号）"),
 ], columns=["项目", "值"]), hide_index=True)
-st.caption("登录锁定参数由环境变量 ZHENGTAI_MAX_FAILURES / ZHENGTAI_LOCK_MINUTES 设置；OIDC 在 .streamlit/secrets.toml 的 [auth] 中配置。")
+st.caption("登录锁定的次数和时长由启动仪表盘时的环境变量 ZHENGTAI_MAX_FAILURES、ZHENGTAI_LOCK_MINUTES 设置；"
+           "统一身份认证在仪表盘目录的 .streamlit/secrets.toml 中配置。")
 
 st.subheader("审计日志")
 actions = admin.action_options()

@@ -1,13 +1,12 @@
 """方法与权重: the indicator catalogue, a what-if weight editor that re-ranks at once, sensitivity."""
 
-import json
-
 import pandas as pd
 import streamlit as st
 
 import charts
 import session
-from pipelines.board import learning, method
+from pipelines import vocabulary
+from pipelines.board import learning, method, method_words, robustness
 from pipelines.board.periods import grain_zh, period_zh
 
 ctx = session.context()
@@ -23,19 +22,13 @@ tab_cat, tab_whatif, tab_sens, tab_valid = st.tabs(["指标体系", "权重模�
 with tab_cat:
     st.write(f"指标体系版本 {build['catalogue_version']}，共 {len(cat)} 项指标、{len(dims)} 个维度。"
              "方向“↑”表示数值越高风险越高，“↓”表示保护性指标。")
-    table = cat.assign(direction=cat.direction.map({1: "↑", -1: "↓"}))
-    st.dataframe(
-        table[["dimension_zh", "name_zh", "direction", "weight", "duty", "definition"]], hide_index=True,
-        column_config={"dimension_zh": "维度", "name_zh": "指标", "direction": "方向", "weight": "权重",
-                       "duty": "对应工作职责", "definition": "口径"},
-    )
+    st.dataframe(method_words.catalogue_table(cat), hide_index=True)
     for dim, part in cat.groupby("dimension_zh", sort=False):
         with st.expander(f"{dim}（{len(part)} 项）"):
-            for row in part.itertuples():
-                st.markdown(f"**{row.name_zh}** · {row.name_en}  \n口径：{row.definition}  \n"
-                            f"依据：{row.rationale}  \n可能的误报原因：{row.false_positives}")
+            st.dataframe(method_words.catalogue_details(part), hide_index=True)
     with st.expander("本次计算的方法设置"):
-        st.json(build["settings"])
+        st.dataframe(pd.DataFrame(vocabulary.setting_rows(build["settings"] or {}), columns=["设置项", "取值"]),
+                     hide_index=True)
 
 with tab_whatif:
     st.write(f"调整权重后按同一方法重新汇总 {grain_zh(v.grain)} {period_zh(v.period)} 的标准化指标值，立即重新排名，"
@@ -95,21 +88,30 @@ with tab_whatif:
     )
 
 with tab_sens:
-    sens = method.sensitivity(ctx.board, v.grain, v.period, ctx.identity)
-    if len(sens):
-        st.markdown("**各方法选择解释的排名方差占比**")
-        st.plotly_chart(charts.sensitivity(sens), key="sens", config={"displayModeBar": False})
-        with st.expander("明细"):
-            st.dataframe(sens.assign(detail=sens.detail.map(lambda d: json.dumps(json.loads(d), ensure_ascii=False)[:200]
-                                                            if d else "")), hide_index=True)
+    names = dict(zip(cat.indicator_id, cat.name_zh))
+    sens = robustness.sensitivity(ctx.board, v.grain, v.period, names, ctx.identity)
+    if len(sens.sources):
+        st.markdown("**哪些方法选择影响排名：各来源解释的排名方差占比**")
+        st.plotly_chart(charts.sensitivity(sens.sources), key="sens", config={"displayModeBar": False})
+        st.dataframe(robustness.sources_table(sens), hide_index=True)
+        st.caption("一阶效应为该项单独造成的排名变化占比，总效应还包括它与其他选择的交互。")
+        if len(sens.leave_one_out):
+            st.markdown("**剔除单项指标对排名的影响（影响最大的10项）**")
+            st.plotly_chart(charts.leave_one_out(sens.leave_one_out.head(10)), key="loo",
+                            config={"displayModeBar": False})
+            with st.expander(f"全部 {len(sens.leave_one_out)} 项指标"):
+                st.dataframe(robustness.leave_one_out_table(sens), hide_index=True)
     else:
-        st.write("本期没有敏感性分析结果。")
-    coh = method.coherence(ctx.board, v.grain, v.period, ctx.identity)
-    if len(coh):
-        st.markdown("**指标体系一致性检验**（Cronbach's α 等；α < 0.6 表示维度内指标一致性偏弱，如实列出）")
-        wide = coh.pivot_table(index="dimension", columns="statistic", values="value").reset_index()
-        wide["dimension"] = wide.dimension.map(lambda d: labels.get(d, d))
-        st.dataframe(wide, hide_index=True)
+        st.write("本期没有敏感性分析结果（蒙特卡洛模拟只对部分粒度的最近几期计算）。")
+    coh = robustness.coherence(ctx.board, v.grain, v.period, labels, names, ctx.identity)
+    if len(coh.dimensions):
+        st.markdown("**指标体系一致性检验**")
+        st.dataframe(coh.dimensions, hide_index=True)
+        st.caption("内部一致性系数α低于0.6表示维度内各指标提示的风险不同（形成性指标常见），如实列出；"
+                   "“—”表示该维度不足两项指标或本期各单位取值相同，无法计算。")
+        if len(coh.indicators):
+            with st.expander("各指标与所属维度的相关系数"):
+                st.dataframe(coh.indicators, hide_index=True)
 
 with tab_valid:
     val = learning.validation(ctx.board, ctx.identity)
@@ -122,17 +124,14 @@ with tab_valid:
                  "与专家权重并列，仅供参考：立案处分也反映查处力度，不只是风险。")
         g = st.selectbox("粒度", grains, format_func=grain_zh, key="valid_grain")
         part = val[val.grain == g].drop(columns=["grain", "predictor"])
+        # Numbers as text, — where a figure does not apply (no weight for a composite, no test period).
+        part = method_words.numbers_as_text(part, {
+            "auc": "{:.3f}", "auc_low": "{:.3f}", "auc_high": "{:.3f}", "test_auc": "{:.3f}", "coef": "{:+.2f}",
+            "se": "{:.2f}", "p_value": "{:.3f}", "expert_weight": "{:.3f}", "data_weight": "{:.3f}"})
         st.dataframe(part, hide_index=True, column_config={
-            "kind": "类别", "name_zh": "名称", "n": "单位期数", "positives": "下期有立案处分",
-            "auc": st.column_config.NumberColumn("曲线下面积", format="%.3f"),
-            "auc_low": st.column_config.NumberColumn("区间下限", format="%.3f"),
-            "auc_high": st.column_config.NumberColumn("区间上限", format="%.3f"),
-            "test_auc": st.column_config.NumberColumn("后期检验", format="%.3f"),
-            "coef": st.column_config.NumberColumn("斜率", format="%+.2f"),
-            "se": st.column_config.NumberColumn("聚类标准误", format="%.2f"),
-            "p_value": st.column_config.NumberColumn("p值", format="%.3f"),
-            "expert_weight": st.column_config.NumberColumn("专家权重", format="%.3f"),
-            "data_weight": st.column_config.NumberColumn("数据建议权重", format="%.3f"), "verdict": "结论"})
+            "kind": "类别", "name_zh": "名称", "n": "单位期数", "positives": "下期有立案处分", "auc": "曲线下面积",
+            "auc_low": "区间下限", "auc_high": "区间上限", "test_auc": "后期检验", "coef": "斜率", "se": "聚类标准误",
+            "p_value": "p值", "expert_weight": "专家权重", "data_weight": "数据建议权重", "verdict": "结论"})
     models = learning.models(ctx.board, ctx.identity)
     pc = (models.get("petition_category") or [{}])[0]
     st.markdown("**信访问题类别预测模型**")

@@ -59,7 +59,8 @@ else:
         unit = points[0].get("y") or (points[0].get("customdata") or [None])[0]
         if unit in visible_units:
             session.open_portrait(unit)
-    st.caption("颜色表示预警等级（红/橙/黄/绿），方块中的数字为风险分（0–100，越高越需关注）。点击方块打开该单位画像。")
+    st.caption("颜色表示预警等级（红/橙/黄/绿），方块中的数字为风险分（0–100，越高越需关注），"
+               "第一列为综合指数、其后为各维度。点击方块打开该单位画像。")
 
 left, right = st.columns([3, 2])
 with left:
@@ -92,14 +93,7 @@ rise = overview.risers(frame, sectors=v.sectors, kinds=v.kinds, n=10)
 if rise.empty:
     st.write("本期没有风险分上升的单位（或无上期可比）。")
 else:
-    st.dataframe(
-        rise,
-        hide_index=True,
-        column_config={
-            "unit_name": "单位", "sector": "领域", "kind": "类别",
-            "score": st.column_config.NumberColumn("风险分", format="%.1f"),
-            "change_prev": st.column_config.NumberColumn("环比变化", format="%+.1f"),
-            "change_yoy": st.column_config.NumberColumn("同比变化", format="%+.1f"),
-            "grade": "等级", "rank": "排名", "rising": st.column_config.CheckboxColumn("上升风险"),
-        },
-    )
+    st.dataframe(overview.risers_table(rise), hide_index=True)
+    rule = ctx.board.build(ctx.identity)["settings"].get("trends") or {}
+    st.caption(f"风险上升：环比上升{rule.get('rising_delta', '—')}分及以上且上期也在上升，或同比上升"
+               f"{rule.get('rising_delta_yoy', '—')}分及以上。变化值只舍不入，保留一位小数。")

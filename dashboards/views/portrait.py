@@ -7,9 +7,11 @@ import streamlit as st
 import charts
 import session
 from pipelines.access.store import AccessDenied
-from pipelines.board import learning
+from pipelines.board import alerts, learning
 from pipelines.board import portrait as portrait_mod
 from pipelines.board.periods import grain_zh, period_zh
+
+PORTRAIT_WARNINGS = {k: v for k, v in alerts.TABLE_ZH.items() if k not in ("unit_name", "sector", "kind", "team")}
 
 ctx = session.context()
 v = session.view()
@@ -18,10 +20,15 @@ session.header("单位画像")
 units = list(v.opts.units.unit_name)
 requested = st.session_state.pop("_goto_unit", None) or st.query_params.get("unit") or st.session_state.get("unit")
 if requested and requested not in units:
-    # Not one of the user's units (or unknown): say so without showing anything about it; audited.
+    # Not one of the user's units (or unknown): say so without showing anything about it (audited), and
+    # offer the units the user may open instead of a dead end.
     st.query_params.pop("unit", None)
     st.session_state.pop("unit", None)
-    session.deny(ctx, AccessDenied("您无权查看该单位，或该单位不存在。"), requested)
+    session.deny(ctx, AccessDenied("您无权查看该单位，或该单位不存在。"), requested, stop=False)
+    if units:
+        st.selectbox("请从您范围内的单位中选择", units, index=None, placeholder="选择单位", key="portrait_instead",
+                     on_change=lambda: st.session_state.update(_goto_unit=st.session_state.get("portrait_instead")))
+    st.stop()
 if not units:
     st.warning("您的范围内没有单位。")
     st.stop()
@@ -103,30 +110,29 @@ with right:
                         config={"displayModeBar": False})
 
 st.markdown("**指标明细**")
-ind = p.indicators.copy()
 st.dataframe(
-    ind[["name_zh", "dimension_zh", "value", "threshold", "flagged", "percentile", "sector_percentile", "status",
-         "sample", "history"]],
-    hide_index=True,
+    portrait_mod.indicators_table(p.indicators), hide_index=True,
     column_config={
-        "name_zh": "指标", "dimension_zh": "维度",
-        "value": st.column_config.NumberColumn("指标值", format="%.3f"),
-        "threshold": st.column_config.NumberColumn("预警阈值", format="%.3f"),
-        "flagged": st.column_config.CheckboxColumn("超阈值"),
-        "percentile": st.column_config.ProgressColumn("全县百分位", min_value=0, max_value=100, format="%.0f"),
-        "sector_percentile": st.column_config.ProgressColumn("同领域百分位", min_value=0, max_value=100, format="%.0f"),
-        "status": "数据状态", "sample": "样本量",
-        "history": st.column_config.LineChartColumn("历期走势"),
+        "超阈值": st.column_config.CheckboxColumn(),
+        "全县百分位": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f"),
+        "同领域百分位": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f"),
+        "历期走势": st.column_config.LineChartColumn(),
     },
 )
 
 left, right = st.columns(2)
 with left:
-    st.markdown("**风险分走势**")
-    st.plotly_chart(charts.unit_trend(p.trend, labels), key="utrend", config={"displayModeBar": False})
+    st.markdown("**综合风险分走势：本单位与全县、同领域**")
+    st.plotly_chart(charts.unit_trend(p.bands, unit), key="utrend", config={"displayModeBar": False})
+    st.caption("阴影为全县（灰）和同领域（蓝）中间一半单位的分数范围，虚线为中位数；同领域其他单位少于3个时不显示。")
 with right:
-    st.markdown("**排名及其不确定区间**")
-    st.plotly_chart(charts.rank_band(p.trend), key="rank", config={"displayModeBar": False})
+    st.markdown("**全县排名及其不确定区间**")
+    if p.rank_periods:
+        county_units = int(p.peers.county_units.max()) if len(p.peers) else int(p.trend["rank"].max())
+        st.plotly_chart(charts.rank_band(p.trend, county_units), key="rank", config={"displayModeBar": False})
+        st.caption(f"点为名次，竖线为蒙特卡洛模拟的第5–95百分位名次区间；区间只对最近{p.rank_periods}期计算，其余期间不显示。")
+    else:
+        st.write("本粒度没有名次区间（蒙特卡洛模拟只对部分粒度的最近几期计算）。")
 
 st.markdown("**信访、巡察、审计、执纪、谈话函询时间线**")
 if len(p.activity):
@@ -137,39 +143,34 @@ if ctx.user.can_see_records:
     if st.toggle("显示记录级明细（已脱敏，查看将记入审计日志）", key="show_records"):
         records = portrait_mod.unit_records(ctx.board, ctx.user, unit, ctx.audit, ctx.identity)
         st.plotly_chart(charts.record_timeline(records), key="rtimeline", config={"displayModeBar": False})
-        st.dataframe(records, hide_index=True, column_config={
-            "kind": "类别", "date": "日期", "record_key": "记录编号", "person": "人员（化名）", "detail": "要素",
-            "summary": "摘要（已脱敏）"})
+        st.dataframe(portrait_mod.records_table(records), hide_index=True)
 else:
     st.caption("当前角色仅显示汇总数据，不显示记录级明细。")
 
 st.markdown("**反复出现的信访主题**")
 if len(p.themes):
-    st.dataframe(p.themes, hide_index=True, column_config={
-        "theme_kind": "主题类别", "theme": "主题", "petitions": "件数", "first_seen": "首次", "last_seen": "最近",
-        "repeats": "重复件"})
+    st.dataframe(portrait_mod.themes_table(p.themes), hide_index=True)
 else:
     st.write("没有出现两次以上的主题。")
 
 st.markdown(f"**本期预警（{len(p.warnings)}）**")
 if len(p.warnings):
-    st.dataframe(p.warnings.drop(columns=["warning_id", "indicator_id", "period"]), hide_index=True, column_config={
-        "indicator_zh": "指标", "grade": "等级", "value": st.column_config.NumberColumn("指标值", format="%.3f"),
-        "threshold": st.column_config.NumberColumn("阈值", format="%.3f"), "rule": "阈值规则", "message": "说明",
-        "status": "状态", "evidence": "依据记录数"})
+    units_of = session.indicator_units(ctx.path, ctx.identity)
+    st.dataframe(alerts.table(p.warnings, units_of, columns=PORTRAIT_WARNINGS), hide_index=True)
     if ctx.user.can_see_records:
-        labels_w = {w: f"{g} · {i}" for w, g, i in zip(p.warnings.warning_id, p.warnings.grade, p.warnings.indicator_zh)}
+        labels_w = {w: f"{n} · {i}" for w, n, i in zip(p.warnings.warning_id, p.warnings.warning_no, p.warnings.indicator_zh)}
         chosen = st.selectbox("查看预警依据记录（查看将记入审计日志）", list(labels_w), index=None,
                               format_func=labels_w.get, key="portrait_evidence", placeholder="选择一条预警")
         if chosen:
             ev = portrait_mod.evidence(ctx.board, ctx.user, [chosen], ctx.audit, ctx.identity)
-            st.dataframe(ev.drop(columns=["warning_id", "unit_name"]), hide_index=True, column_config={
-                "source_table": "来源台账", "record_key": "记录编号", "record_date": "日期", "summary": "摘要（已脱敏）"})
+            shown = alerts.evidence_words(ev, p.warnings).drop(columns=["unit_name"])
+            st.dataframe(shown.rename(columns=alerts.EVIDENCE_ZH), hide_index=True)
     else:
         st.caption("预警依据的记录级数据仅对分析人员开放。")
 else:
     st.write("本期无预警。")
 
-if p.portrait_themes:
-    with st.expander("画像主题（分析结果）"):
-        st.json(p.portrait_themes)
+themes = portrait_mod.theme_lines(p.portrait_themes)
+if themes:
+    with st.expander("画像主题（信访反映集中的问题）"):
+        st.dataframe(pd.DataFrame({"主题": themes}), hide_index=True)

@@ -1,5 +1,6 @@
 """预警清单: the period's warnings for the user's units, filterable, with evidence and Excel export."""
 
+import pandas as pd
 import streamlit as st
 
 import session
@@ -54,7 +55,9 @@ if ctx.user.can_see_records:
     st.markdown("**人员线索汇聚（仅分析人员，化名）**")
     clues = learning.person_clues(ctx.board, ctx.user, ctx.identity)
     if len(clues):
-        st.dataframe(clues.assign(units=clues.units.map("、".join), sources=clues.sources.map("、".join))[
+        day = lambda s: pd.to_datetime(s).dt.strftime("%Y-%m-%d")  # noqa: E731 - dates, not midnights
+        st.dataframe(clues.assign(units=clues.units.map("、".join), sources=clues.sources.map("、".join),
+                                  window_start=day(clues.window_start), window_end=day(clues.window_end))[
             ["person_pid", "units", "records", "sources", "window_start", "window_end", "is_leader", "message"]],
             hide_index=True, column_config={
                 "person_pid": "人员（化名）", "units": "单位", "records": "记录数", "sources": "渠道与台账",
@@ -65,6 +68,7 @@ if ctx.user.can_see_records:
                                    format_func=labels_c.get, key="w_clue", placeholder="选择一条线索")
         if chosen_clue:
             rec = learning.clue_records(ctx.board, ctx.user, chosen_clue, ctx.audit, ctx.identity)
+            rec = rec.assign(record_date=pd.to_datetime(rec.record_date).dt.strftime("%Y-%m-%d"))
             st.dataframe(rec.drop(columns=["clue_id"]), hide_index=True, column_config={
                 "source": "渠道或台账", "source_table": "来源台账", "record_key": "记录编号", "record_date": "日期",
                 "unit_name": "单位", "summary": "摘要（已脱敏）"})

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines import vocabulary, warehouse
-from pipelines.board.periods import period_zh
+from pipelines.board.periods import period_zh, periods_in_words
 from pipelines.errors import UserError
 
 GRAIN_PATTERNS = (
@@ -288,8 +288,9 @@ def print_portrait(db: str | Path, unit: str, period: str, console=None) -> None
         ev = d["evidence"]
         for w in d["warnings"].itertuples():
             rows = ev[ev.warning_id == w.warning_id]
-            shown = "\n".join(f"{vocabulary.word('ledger_short', r.source_table)} {r.record_key} {_day(r.record_date)} "
-                              f"{r.summary or ''}".rstrip() for r in rows.head(5).itertuples())
+            shown = "\n".join(periods_in_words(f"{vocabulary.word('ledger_short', r.source_table)} {r.record_key} "
+                                                f"{_day(r.record_date)} {r.summary or ''}").rstrip()
+                               for r in rows.head(5).itertuples())
             if len(rows) > 5:
                 shown += f"\n…共{len(rows)}条"
             t.add_row(f"[{GRADE_STYLE.get(w.grade, '')}]{w.grade}[/]", w.message, shown or "无逐条记录（阈值类指标）")

@@ -10,7 +10,7 @@ import pandas as pd
 from pipelines import vocabulary
 from pipelines.access.store import AccessDenied, User
 from pipelines.board import export
-from pipelines.board.periods import grain_zh, period_zh
+from pipelines.board.periods import grain_zh, period_zh, periods_in_words
 from pipelines.board.portrait import Audit
 from pipelines.board.snapshot import Board
 
@@ -67,6 +67,8 @@ def evidence_words(evidence: pd.DataFrame, warnings: pd.DataFrame) -> pd.DataFra
     numbers = dict(zip(warnings.warning_id, warnings.warning_no))
     out = evidence.assign(warning_no=evidence.warning_id.map(numbers),
                           ledger=evidence.source_table.map(lambda t: vocabulary.word("ledger_short", t)),
+                          record_key=evidence.record_key.map(periods_in_words),
+                          summary=evidence.summary.map(periods_in_words),
                           record_date=pd.to_datetime(evidence.record_date).dt.date)
     return out[[c for c in EVIDENCE_ZH if c in out.columns]]
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pipelines import vocabulary
 from pipelines.access.store import Scope
 from pipelines.board.periods import sort_grains
 from pipelines.board.snapshot import Board
@@ -118,6 +119,25 @@ def risers(frame: pd.DataFrame, *, sectors=(), kinds=(), n: int = 10) -> pd.Data
     return idx.nlargest(n, "change_prev")[
         ["unit_name", "sector", "kind", "score", "change_prev", "change_yoy", "grade", "rank", "rising"]
     ].reset_index(drop=True)
+
+
+RISERS_ZH = {"unit_name": "单位", "sector": "领域", "kind": "类别", "score": "风险分", "change_prev": "环比变化",
+             "change_yoy": "同比变化", "grade": "等级", "rank": "排名", "rising": "风险上升"}
+
+
+def risers_table(rise: pd.DataFrame) -> pd.DataFrame:
+    """The risers as read: changes cut to 0.1 (as everywhere), — where there is no comparison."""
+    def signed(v) -> str:
+        if pd.isna(v):
+            return vocabulary.DASH
+        t = vocabulary.cut_tenth(float(v))
+        return "0.0" if t == 0 else f"{t:+.1f}"
+
+    out = rise.assign(score=rise.score.map(lambda v: f"{v:.1f}"), change_prev=rise.change_prev.map(signed),
+                      change_yoy=rise.change_yoy.map(signed), grade=rise.grade.fillna(vocabulary.DASH),
+                      rank=rise["rank"].map(lambda r: vocabulary.DASH if pd.isna(r) else str(int(r))),
+                      rising=rise.rising.map(vocabulary.yes_no))
+    return out[list(RISERS_ZH)].rename(columns=RISERS_ZH)
 
 
 def trend(board: Board, scope: Scope, grain: str, *, sectors=(), kinds=(), identity: str | None = None) -> pd.DataFrame:

@@ -30,6 +30,17 @@ def period_zh(period: str) -> str:
     return period
 
 
+_ANY = re.compile(r"(?<![0-9A-Za-z])(R12-\d{4}-\d{2}|\d{4}Q[1-4]|\d{4}H[12])(?![0-9A-Za-z])")
+
+
+def periods_in_words(text) -> str:
+    """Period keys inside a text in words: a record key 竹冲镇人民政府|2023H2 reads 竹冲镇人民政府|2023年下半年.
+    Only the quarter, half-year and rolling-year shapes, which no ordinary number has."""
+    if not isinstance(text, str):
+        return text
+    return _ANY.sub(lambda m: period_zh(m.group(1)), text)
+
+
 def period_label(period: str, sep: str = "\n") -> str:
     """A period for a chart axis: the year, then the rest on a second line (2024年\n第4季度); `sep`
     joins the two (plotly axes take "<br>")."""

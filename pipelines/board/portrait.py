@@ -31,12 +31,19 @@ class Portrait:
     indicators: pd.DataFrame
     contributions: pd.DataFrame
     trend: pd.DataFrame
-    warnings: pd.DataFrame
+    bands: pd.DataFrame  # per period: the unit's index, the county's and its sector's middle half and median
+    warnings: pd.DataFrame  # the period's warnings of the unit, numbered as on the warnings list
     activity: pd.DataFrame  # monthly counts per kind (aggregate: every role)
     themes: pd.DataFrame
     summary: str | None
     portrait_themes: list
     index_row: dict | None
+
+    @property
+    def rank_periods(self) -> int:
+        """Periods whose rank has a Monte Carlo interval (the build computes it for the latest ones)."""
+        t = self.trend
+        return int(t[(t.level == "index") & t.rank_p05.notna()].period.nunique())
 
 
 def require_unit(board: Board, user: User, unit: str, identity: str | None = None) -> dict:
@@ -78,13 +85,72 @@ def portrait(board: Board, user: User, unit: str, grain: str, period: str, ident
         indicators=indicators,
         contributions=contributions,
         trend=board.q("unit_trend", **kw),
-        warnings=board.q("unit_warnings", period=period, **kw),
+        bands=board.q("unit_trend_bands", **kw),
+        warnings=_unit_warnings(board, user, unit, grain, period, identity),
         activity=board.q("unit_activity_monthly", identity=identity, unit=unit),
         themes=board.q("unit_themes", identity=identity, unit=unit),
         summary=summary,
         portrait_themes=themes_json if isinstance(themes_json, list) else [themes_json],
         index_row=idx.iloc[0].to_dict() if len(idx) else None,
     )
+
+
+def _unit_warnings(board: Board, user: User, unit: str, grain: str, period: str, identity: str | None) -> pd.DataFrame:
+    """The unit's warnings cut from the period's list, so a warning carries the same 预警编号 everywhere."""
+    from pipelines.board.alerts import period_warnings  # alerts imports this module's Audit
+
+    w = period_warnings(board, user, grain, period, identity)
+    return w[w.unit_name == unit].reset_index(drop=True)
+
+
+# The indicators table of the portrait: column → header (sparkline and checkbox columns configured by the page).
+INDICATORS_ZH = {"name_zh": "指标", "dimension_zh": "维度", "value_text": "指标值", "threshold_text": "预警阈值",
+                 "flagged": "超阈值", "percentile": "全县百分位", "sector_percentile": "同领域百分位",
+                 "status": "数据状态", "sample": "样本量", "history": "历期走势"}
+THEMES_ZH = {"theme_kind": "主题类别", "theme": "主题", "petitions": "件数", "first_seen": "首次", "last_seen": "最近",
+             "repeats": "重复件"}
+RECORDS_ZH = {"kind": "类别", "date": "日期", "record_key": "记录编号", "person": "人员（化名）", "detail": "要素",
+              "summary": "摘要（已脱敏）"}
+
+
+def indicators_table(ind: pd.DataFrame) -> pd.DataFrame:
+    """The indicators as read: values with units (— where there is none), sample sizes as whole numbers."""
+    out = ind.assign(
+        value_text=[vocabulary.show_value(v, u) for v, u in zip(ind.value, ind.unit)] if "unit" in ind else ind.value,
+        threshold_text=[vocabulary.show_value(v, u) for v, u in zip(ind.threshold, ind.unit)] if "unit" in ind
+        else ind.threshold,
+        sample=ind["sample"].map(lambda n: vocabulary.DASH if pd.isna(n) else str(int(n))),
+    )
+    return out[list(INDICATORS_ZH)].rename(columns=INDICATORS_ZH)
+
+
+def themes_table(themes: pd.DataFrame) -> pd.DataFrame:
+    return themes.assign(first_seen=_dates(themes.first_seen), last_seen=_dates(themes.last_seen)).rename(
+        columns=THEMES_ZH)
+
+
+def records_table(records: pd.DataFrame) -> pd.DataFrame:
+    from pipelines.board.periods import periods_in_words
+
+    return records.assign(date=_dates(records.date), person=records.person.fillna(vocabulary.DASH),
+                          record_key=records.record_key.map(periods_in_words),
+                          detail=records.detail.map(periods_in_words)).rename(columns=RECORDS_ZH)
+
+
+def theme_lines(themes: list) -> list[str]:
+    """The portrait's recurring themes (the build's JSON) as lines: 廉洁纪律（问题类别，5件）."""
+    out = []
+    for t in themes:
+        if isinstance(t, dict) and t.get("theme"):
+            n = f"，{t['n']}件" if t.get("n") is not None else ""
+            out.append(f"{t['theme']}（{t.get('kind') or '主题'}{n}）")
+    return out
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    """Dates as 2024-03-05 (never 00:00:00), — for none."""
+    d = pd.to_datetime(values, errors="coerce")
+    return d.dt.strftime("%Y-%m-%d").fillna(vocabulary.DASH)
 
 
 def _clean_history(values) -> list[float]:

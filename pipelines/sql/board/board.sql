@@ -107,7 +107,7 @@ WHERE s.build_id = $build AND s.grain = $grain AND s.period = $period
 GROUP BY s.level;
 
 -- name: unit_indicators
-SELECT c.indicator_id, c.name_zh, c.dimension, c.dimension_zh, c.direction, c.weight,
+SELECT c.indicator_id, c.name_zh, c.dimension, c.dimension_zh, c.direction, c.weight, c.unit,
        iv.value, iv.status, iv.sample, iv.normalised, iv.percentile, iv.sector_percentile, iv.threshold,
        coalesce(iv.flagged, false) AS flagged, h.history
 FROM indicator_catalogue c
@@ -136,6 +136,26 @@ SELECT period, level, score, rank, rank_p05, rank_p95, grade
 FROM unit_scores
 WHERE build_id = $build AND unit_name = $unit AND grain = $grain
 ORDER BY period, level;
+
+-- name: unit_trend_bands
+-- Per period of the grain: the unit's index score against the middle half (25th–75th percentile) and median
+-- of all units, and of the unit's sector peers (the others of its sector). Aggregates only; a sector band
+-- resting on fewer than 3 other units is withheld so it cannot reveal one unit.
+WITH me AS (SELECT sector FROM units WHERE unit_name = $unit),
+s AS (
+    SELECT s.period, s.unit_name, s.score, u.sector = (SELECT sector FROM me) AND s.unit_name <> $unit AS peer
+    FROM unit_scores s JOIN units u USING (unit_name)
+    WHERE s.build_id = $build AND s.grain = $grain AND s.level = 'index' AND s.score IS NOT NULL
+)
+SELECT period,
+       any_value(score) FILTER (WHERE unit_name = $unit) AS unit_score,
+       quantile_cont(score, 0.25) AS county_p25, median(score) AS county_median, quantile_cont(score, 0.75) AS county_p75,
+       CASE WHEN count(*) FILTER (WHERE peer) >= 3 THEN quantile_cont(score, 0.25) FILTER (WHERE peer) END AS sector_p25,
+       CASE WHEN count(*) FILTER (WHERE peer) >= 3 THEN median(score) FILTER (WHERE peer) END AS sector_median,
+       CASE WHEN count(*) FILTER (WHERE peer) >= 3 THEN quantile_cont(score, 0.75) FILTER (WHERE peer) END AS sector_p75
+FROM s
+GROUP BY period
+ORDER BY period;
 
 -- name: unit_portrait
 SELECT summary, drivers::VARCHAR AS drivers, peers::VARCHAR AS peers, themes::VARCHAR AS themes
