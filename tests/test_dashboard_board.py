@@ -269,3 +269,41 @@ def test_missing_snapshot_is_a_user_error(tmp_path):
 
     with pytest.raises(UserError, match="zhengtai build"):
         Board(tmp_path / "none.published.duckdb")
+
+
+class _Rows:
+    """A board answering the two robustness queries from hand-made rows."""
+
+    def __init__(self, **frames):
+        self.frames = frames
+
+    def q(self, name, identity=None, **params):
+        return self.frames[name]
+
+
+def test_sensitivity_and_coherence_in_words():
+    from pipelines.board import robustness
+
+    board = _Rows(
+        sensitivity=pd.DataFrame({
+            "factor": ["weights", "normalisation", "leave-one-out:case_rate", "leave-one-out:repeat_share",
+                       "leave-one-out:never_moved"],
+            "variance_share": [0.42, 0.31, 0.15, 0.05, 0.0],
+            "detail": ['{"total": 0.5}', "", '{"mean_abs_rank_shift": 1.25, "max_abs_rank_shift": 4}',
+                       '{"mean_abs_rank_shift": 2.5, "max_abs_rank_shift": 6}', "{}"]}),
+        coherence=pd.DataFrame({
+            "dimension": ["petitions", "petitions", "discipline", "discipline"],
+            "statistic": ["cronbach_alpha", "corr_with_index", "cronbach_alpha", "corr_with_dimension:case_rate"],
+            "value": [0.7123, 0.5, None, 0.333]}))
+    names = {"case_rate": "立案率", "repeat_share": "重复件占比"}
+    s = robustness.sensitivity(board, "quarter", "2024Q4", names)
+    assert robustness.sources_table(s).to_dict("list") == {
+        "不确定性来源": ["权重扰动", "标准化方法"], "一阶效应占比": ["42%", "31%"], "总效应占比": ["50%", "—"]}
+    # Most influential first; an indicator without a measured shift is left out rather than shown as nan.
+    assert robustness.leave_one_out_table(s).to_dict("list") == {
+        "剔除的指标": ["重复件占比", "立案率"], "名次平均变动（位）": ["2.5", "1.2"], "名次最大变动（位）": ["6", "4"]}
+    c = robustness.coherence(board, "quarter", "2024Q4", {"petitions": "信访举报", "discipline": "执纪问责"}, names)
+    assert c.dimensions.to_dict("list") == {
+        "维度": ["信访举报", "执纪问责"], "内部一致性系数α": ["0.71", "—"], "指标间平均相关系数": ["—", "—"],
+        "与综合指数的相关系数": ["0.50", "—"]}
+    assert c.indicators.to_dict("list") == {"维度": ["执纪问责"], "指标": ["立案率"], "与所属维度的相关系数": ["0.33"]}

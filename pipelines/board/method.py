@@ -28,14 +28,6 @@ def catalogue(board: Board, identity: str | None = None) -> pd.DataFrame:
     return board.q("catalogue", identity=identity)
 
 
-def sensitivity(board: Board, grain: str, period: str, identity: str | None = None) -> pd.DataFrame:
-    return board.q("sensitivity", identity=identity, grain=grain, period=period)
-
-
-def coherence(board: Board, grain: str, period: str, identity: str | None = None) -> pd.DataFrame:
-    return board.q("coherence", identity=identity, grain=grain, period=period)
-
-
 def aggregation_method(settings: dict) -> str:
     idx = settings.get("index") if isinstance(settings.get("index"), dict) else settings
     raw = str(idx.get("aggregate") or idx.get("aggregation") or "arith").lower()

@@ -71,7 +71,9 @@ def coherence(board: Board, grain: str, period: str, dimension_names: dict[str, 
               identity: str | None = None) -> Coherence:
     coh = board.q("coherence", identity=identity, grain=grain, period=period)
     per_ind = coh.statistic.str.startswith(vocabulary.CORR_WITH_DIMENSION)
-    dims = coh[~per_ind].pivot_table(index="dimension", columns="statistic", values="value", aggfunc="first")
+    # unstack, not pivot_table: a dimension whose statistics could not be computed (all NULL) keeps its row.
+    dims = coh[~per_ind].drop_duplicates(["dimension", "statistic"]).set_index(["dimension", "statistic"]) \
+        .value.unstack()
     order = [d for d in dimension_names if d in dims.index]
     dims = dims.reindex(order)
     dimensions = pd.DataFrame({"维度": [dimension_names[d] for d in order]})
