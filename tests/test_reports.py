@@ -393,3 +393,12 @@ def test_missing_database_folder_and_unknown_format_are_user_errors(county, tmp_
 def test_an_unbuilt_warehouse_is_a_user_error(db, tmp_path, zt):
     res = zt("report", "--db", db, "--period", PERIOD, "--out", tmp_path / "r.md")
     assert res.code == 2 and "no build results" in res.err
+
+
+@pytest.mark.parametrize("colour, ink", [("#67000d", "white"), ("#fff5f0", "#222"), ("#d62728", "white"),
+                                         ("#f2c200", "#222"), ("#2ca02c", "#222"), ("#1f3b73", "white")])
+def test_numbers_on_coloured_cells_take_the_contrasting_ink(colour, ink):
+    """Darkest and palest Reds, the four grade colours and the dashboard's navy (notebooks and report figures)."""
+    from pipelines.reports.charts import ink_on
+
+    assert ink_on(colour) == ink

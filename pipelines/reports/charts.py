@@ -54,6 +54,18 @@ def _figure(width_cm: float, height_cm: float):
     return fig, ({"family": family} if family else {})
 
 
+def ink_on(colour) -> str:
+    """The text colour that reads on a cell of `colour` (any matplotlib colour): white on dark, near-black
+    on light, by the cell's relative luminance (WCAG: the crossover of the two contrast ratios is ≈ 0.18)."""
+    from matplotlib.colors import to_rgb
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in to_rgb(colour))
+    return "white" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.18 else "#222"
+
+
 def png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
@@ -104,11 +116,10 @@ def heatmap(grid: pd.DataFrame, units: list[str]):
     fig, font = _figure(16, 2.2 + 0.55 * len(units))
     ax = fig.add_subplot()
     vmax = max(60.0, float(np.nanmax(m)) if np.isfinite(m).any() else 60.0)
-    ax.imshow(np.nan_to_num(m), cmap="Reds", vmin=0, vmax=vmax, aspect="auto")
+    im = ax.imshow(np.nan_to_num(m), cmap="Reds", vmin=0, vmax=vmax, aspect="auto")
     for (i, j), v in np.ndenumerate(m):
         if np.isfinite(v):
-            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6.5,
-                    color="white" if v > vmax * 0.6 else "#222")
+            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6.5, color=ink_on(im.cmap(im.norm(v))))
     ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontdict=font | {"size": 7})
     ax.set_yticks(range(len(units)), [f"{u}（{gr}）" if isinstance(gr, str) else u for u, gr in zip(units, grades)],
                   fontdict=font | {"size": 7})
