@@ -161,9 +161,12 @@ def rank_band(trend: pd.DataFrame, units: int) -> go.Figure:
                      arrayminus=(idx["rank"] - idx.rank_p05).clip(lower=0), thickness=3, width=10, color="#1f3b73"),
         customdata=idx[["rank_p05", "rank_p95"]].to_numpy(),
         hovertemplate="%{x}：第%{y}名（区间第%{customdata[0]:.0f}–%{customdata[1]:.0f}名）<extra></extra>"))
-    axis = integer_axis(units)
-    axis["range"] = [axis["range"][1], 0.5]  # rank 1 (riskiest) on top
-    fig.update_yaxes(title="名次（1 = 风险最高）", **{k: v for k, v in axis.items() if k != "rangemode"})
+    step = integer_axis(units)["dtick"]
+    # Rank 1 (riskiest) on top with a tick of its own, then whole ranks every `step`; the last rank at the bottom.
+    ticks = [1] + list(range(step, units + 1, step))
+    fig.update_yaxes(title="名次（1 = 风险最高）", tickvals=ticks, ticktext=[str(t) for t in ticks],
+                     range=[units + max(1, units * 0.04), 1 - max(1, units * 0.04)])
+    fig.update_traces(cliponaxis=False)
     fig.update_xaxes(type="category", tickangle=0, tickfont=dict(size=12))
     return _layout(fig, 380).update_layout(showlegend=False)
 

@@ -117,3 +117,48 @@ def test_month_contributions_are_recomputed_and_add_up(county_db, county_teams):
     assert set(q.index) == set(r.index)
     assert (q.contribution - r.contribution.reindex(q.index)).abs().max() < 1e-9
     board.close()
+
+
+def test_portrait_charts_draw_the_unit_against_its_bands_and_every_rank_with_its_interval(county_db):
+    """The trend's bands are the quartiles of all units' scores (and of the sector's other units), computed
+    here from unit_scores by numpy; the rank chart shows exactly the periods that have an interval, each
+    with it, and counts its axis in whole ranks."""
+    import duckdb
+    import numpy as np
+
+    from dashboards import charts
+    from pipelines.board import Board, portrait
+    from pipelines.warehouse import published_path
+
+    board = Board(published_path(county_db))
+    admin = User("county_admin", "admin", None)
+    con = duckdb.connect(str(published_path(county_db)), read_only=True)
+    allq = con.execute(
+        """SELECT s.period, s.unit_name, s.score, u.sector FROM unit_scores s JOIN units u USING (unit_name)
+           WHERE s.grain = 'quarter' AND s.level = 'index' AND s.score IS NOT NULL""").df()
+    con.close()
+    unit = allq[allq.period == "2024Q4"].sort_values("score").unit_name.iloc[-1]
+    p = portrait.portrait(board, admin, unit, "quarter", "2024Q4")
+    sector = allq[allq.unit_name == unit].sector.iloc[0]
+    assert list(p.bands.period) == sorted(allq.period.unique())
+    for row in p.bands.itertuples():
+        everyone = allq[allq.period == row.period].score.to_numpy()
+        assert row.county_p25 == pytest.approx(np.quantile(everyone, 0.25))
+        assert row.county_p75 == pytest.approx(np.quantile(everyone, 0.75))
+        peers = allq[(allq.period == row.period) & (allq.sector == sector) & (allq.unit_name != unit)].score
+        if len(peers) >= 3:
+            assert row.sector_median == pytest.approx(np.median(peers))
+        else:
+            assert np.isnan(row.sector_median)
+    trend = charts.unit_trend(p.bands, unit)
+    assert [t.name for t in trend.data if t.showlegend is not False][-1] == unit  # drawn on top
+
+    assert p.rank_periods == 4  # index_settings: uncertainty.periods
+    rank = charts.rank_band(p.trend, len(allq[allq.period == "2024Q4"])).data[0]
+    assert len(rank.x) == 4 and rank.x[-1] == "2024年<br>第4季度"
+    plus, minus = np.asarray(rank.error_y.array), np.asarray(rank.error_y.arrayminus)
+    assert len(plus) == len(minus) == 4 and (plus >= 0).all() and (minus >= 0).all() and (plus + minus > 0).any()
+    axis = charts.rank_band(p.trend, 42).layout.yaxis
+    assert axis.tickvals[0] == 1 and all(isinstance(t, int) for t in axis.tickvals)  # whole ranks, 1 among them
+    assert axis.range[1] < 1 < 42 < axis.range[0]  # rank 1 on top, every rank inside the axis
+    board.close()
