@@ -9,7 +9,7 @@ from pipelines import dictionary
 from pipelines.settings import DATA_DIR, SQL_DIR
 from pipelines.warehouse import apply_schema
 
-META = {"source_file", "source_sheet", "source_row", "run_id", "row_hash", "loaded_at"}
+META = {"source_file", "source_sheet", "source_row", "run_id", "row_hash", "date_precision", "loaded_at"}
 
 
 def test_every_dictionary_column_is_in_the_schema_with_its_type():
@@ -20,8 +20,12 @@ def test_every_dictionary_column_is_in_the_schema_with_its_type():
         cols = {name: typ for name, typ in con.execute(
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?", [kind.name]).fetchall()}
         assert set(cols) == {c.name for c in kind.columns} | META, kind.name
+        nullable = dict(con.execute("SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = ?",
+                                    [kind.name]).fetchall())
         for c in kind.columns:
             assert cols[c.name] == c.sql_type, f"{kind.name}.{c.name}"
+            # only what rejects a row when missing may be NOT NULL: everything else is stored as unknown
+            assert (nullable[c.name] == "NO") == (c.rejects and c.required), f"{kind.name}.{c.name}"
         for k in kind.natural_key:
             assert kind.column(k).required, f"natural key {kind.name}.{k} must be required"
 
@@ -38,6 +42,19 @@ def test_every_column_has_a_chinese_header_a_meaning_and_unique_headers():
         for c in kind.columns:
             if c.type == "enum":
                 assert c.values and all(v in c.values for _, v in c.value_aliases), f"{kind.name}.{c.name}"
+            for _written, other, value in c.sets:
+                target = kind.column(other)
+                assert target.type == "enum" and value in target.values, f"{kind.name}.{c.name} → {other}={value}"
+
+
+def test_value_aliases_name_real_columns():
+    import yaml
+
+    spec = yaml.safe_load((DATA_DIR / "value_aliases.yaml").read_text(encoding="utf-8"))
+    d = dictionary.load()
+    for kname, cols in spec.items():
+        for cname in cols:
+            assert d.kind(kname).column(cname).type == "enum", f"{kname}.{cname}"
 
 
 def test_checks_reference_real_columns_and_parse():

@@ -9,17 +9,43 @@ import pytest
 from tests.ledger_files import PETITION_HEADER, petition, q, roster, write_csv
 
 
+# Rows are rejected only when they cannot be a record: no key, no usable date, unknown unit, impossible order of dates.
 CASES = [
     # (row overrides, failing column, words in the reason)
     (dict(received="2023年2月30日"), "受理日期", "无法识别为日期"),
     (dict(received=""), "受理日期", "缺少必填项"),
-    (dict(来源渠道="托人带话"), "来源渠道", "不在允许值内"),
-    (dict(是否署名="也许"), "是否署名", "应为 是/否"),
-    (dict(问题类别="作风问题"), "问题类别", "不在允许值内"),
+    (dict(信访编号=""), "信访编号", "缺少必填项"),
     (dict(办结日期="2024-01-01"), "办结日期", "办结日期早于受理日期"),
     (dict(unit="县交通运输局"), "被反映单位", "在单位名册中找不到"),
-    (dict(联系电话="12"), "联系电话", "电话号码格式不正确"),
 ]
+
+# Everything else keeps the record, stores the field as unknown and writes a data-quality note.
+FLAGS = [
+    # (row overrides, column, stored column, words in the note)
+    (dict(来源渠道="托人带话"), "来源渠道", "channel", "不在允许值内"),
+    (dict(是否署名="也许"), "是否署名", "signed", "应为 是/否"),
+    (dict(问题类别="作风问题"), "问题类别", "category", "不在允许值内"),
+    (dict(问题类别=""), "问题类别", "category", "缺少必填项"),
+    (dict(联系电话="12"), "联系电话", "petitioner_phone_pid", "电话号码格式不正确"),
+    (dict(办结日期="2024年13月"), "办结日期", "closed_date", "无法识别为日期"),
+]
+
+
+@pytest.mark.parametrize("overrides, column, stored, words", FLAGS, ids=[c[1] + ":" + c[3] for c in FLAGS])
+def test_unknown_value_keeps_the_record_and_flags_the_field(db, tmp_path, zt, overrides, column, stored, words):
+    zt("ingest", "--db", db, roster(tmp_path))
+    rows = [petition("GOOD-1", "2024-03-04"), petition("FLAG-1", "2024-03-05", **overrides)]
+    path = write_csv(tmp_path / "p.csv", PETITION_HEADER, rows)
+    res = zt("ingest", "--db", db, path)
+    assert res.code == 0, res.err
+    assert q(db, f"SELECT petition_no, {stored} IS NULL FROM petitions WHERE petition_no = 'FLAG-1'") == [("FLAG-1", True)]
+    assert q(db, "SELECT count(*) FROM rejected_rows") == [(0,)]
+    (got,) = q(db, "SELECT source_row, record_key, unit_name, column_name, note FROM data_quality_notes")
+    assert got[:4] == (3, "FLAG-1", "县教育局", column) and words in got[4]
+    assert q(db, "SELECT rows_loaded, rows_rejected FROM ingest_runs WHERE kind='petitions'") == [(2, 0)]
+    # the same ledger again: one set of notes, not two
+    assert zt("ingest", "--db", db, path).code == 0
+    assert q(db, "SELECT count(*) FROM data_quality_notes") == [(1,)]
 
 
 @pytest.mark.parametrize("overrides, column, reason", CASES, ids=[c[1] + ":" + c[2] for c in CASES])
@@ -27,7 +53,8 @@ def test_each_rejection_reason(db, tmp_path, zt, overrides, column, reason):
     zt("ingest", "--db", db, roster(tmp_path))
     received = overrides.pop("received", "2024-03-05")
     unit = overrides.pop("unit", "县教育局")
-    rows = [petition("GOOD-1", "2024-03-04"), petition("BAD-1", received, unit, **overrides)]
+    bad = petition("BAD-1", received, unit, **overrides)
+    rows = [petition("GOOD-1", "2024-03-04"), bad]
     path = write_csv(tmp_path / "p.csv", PETITION_HEADER, rows)
     res = zt("ingest", "--db", db, path)
     assert res.code == 0, res.err
@@ -36,7 +63,7 @@ def test_each_rejection_reason(db, tmp_path, zt, overrides, column, reason):
     assert got[0].endswith("p.csv") and got[1] == 3
     assert got[2] == column and reason in got[3]
     raw = json.loads(got[4])
-    assert raw["信访编号"] == "BAD-1"  # the raw row is kept, to be corrected and reloaded
+    assert raw["信访编号"] == (bad[0] or None)  # the raw row is kept, to be corrected and reloaded
     assert q(db, "SELECT rows_read, rows_loaded, rows_rejected FROM ingest_runs WHERE kind='petitions'") == [(2, 1, 1)]
 
 
@@ -69,16 +96,16 @@ def test_ragged_csv_line_is_reported_not_dropped(db, tmp_path, zt):
     assert "13812345678" not in raw and "[电话]" in raw
 
 
-def test_bad_id_number_rejected_without_echoing_it(db, tmp_path, zt):
+def test_bad_id_number_flagged_without_echoing_it(db, tmp_path, zt):
     zt("ingest", "--db", db, roster(tmp_path))
     header = ["案件编号", "所在单位", "姓名", "身份证号", "违纪类型", "四种形态", "处理日期"]
     rows = [["AJ-1", "县教育局", "张伟", "41010219800101123X", "廉洁纪律", "第二种形态", "2024-05-01"],
             ["AJ-2", "县教育局", "李四", "4101021980", "廉洁纪律", "第一种形态", "2024-05-02"]]
     res = zt("ingest", "--db", db, write_csv(tmp_path / "cases.csv", header, rows))
     assert res.code == 0, res.err
-    assert q(db, "SELECT case_no, form FROM cases") == [("AJ-1", "2")]
-    (reason, raw) = q(db, "SELECT reason, raw FROM rejected_rows")[0]
-    assert "身份证号格式不正确" in reason and "4101021980" not in reason + raw and "李四" not in raw
+    assert q(db, "SELECT case_no, form, id_number_pid IS NULL FROM cases ORDER BY 1") == [("AJ-1", "2", False), ("AJ-2", "1", True)]
+    (column, note) = q(db, "SELECT column_name, note FROM data_quality_notes")[0]
+    assert column == "身份证号" and "身份证号格式不正确" in note and "4101021980" not in note
 
 
 # ---------------------------------------------------------------------------------- file-level errors

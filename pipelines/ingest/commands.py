@@ -37,12 +37,15 @@ def init(db: Path, key: Path | None) -> None:
 @click.option("--db", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kind", help="ledger kind, when the headers don't tell (units, petitions, cases …)")
 @click.option("--map", "maps", multiple=True, metavar="表头=column", help="map a one-off header to a column; repeatable")
+@click.option("--set", "sets", multiple=True, metavar="列=值",
+              help="give a column the file lacks a constant, e.g. --set 来源渠道=网络举报; repeatable; recorded in ingest_runs")
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help=KEY_HELP)
 @click.option("--fuzzy-threshold", default=88.0, show_default=True, help="minimum similarity (0-100) to accept a fuzzy unit-name match")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 @memory_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, fuzzy_threshold: float, quiet: bool, files: tuple[Path, ...]) -> None:
+def ingest(db: Path, kind: str | None, maps: tuple[str, ...], sets: tuple[str, ...], key: Path | None, fuzzy_threshold: float,
+           quiet: bool, files: tuple[Path, ...]) -> None:
     """Load ledgers (.xlsx, .xls, .csv) into the warehouse: validated, pseudonymised, all or nothing.
 
     Given many files, the unit master (单位名册) loads first whatever their order. Rerunning the same
@@ -63,7 +66,8 @@ def ingest(db: Path, kind: str | None, maps: tuple[str, ...], key: Path | None, 
     with Reporter("导入", total=sum(p.stat().st_size for p in expanded if p.exists()), quiet=quiet,
                   intro=f"{len(expanded)}个文件，内存预算 {Budget.resolve().describe()}") as bar:
         results = load.ingest(db, expanded, key=key_path(key), kind=kind, maps=headers.parse_maps(maps),
-                              fuzzy_threshold=fuzzy_threshold, progress=_IngestProgress(bar))
+                              sets=headers.parse_sets(sets), fuzzy_threshold=fuzzy_threshold,
+                              progress=_IngestProgress(bar))
     table = Table(title=f"导入汇总 · {db}", caption=SUMMARY_NOTE, caption_justify="left")
     for col in SUMMARY_COLUMNS:
         table.add_column(col, justify="left" if col in ("文件", "台账") else "right")

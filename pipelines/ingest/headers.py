@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipelines.dictionary import Dictionary, Kind, header_scale, normalise_header
 from pipelines.errors import UserError
@@ -20,11 +20,23 @@ def parse_maps(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     return out
 
 
+def parse_sets(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """--set 列=值 pairs → {normalised header or column name: value}."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        header, sep, value = pair.partition("=")
+        if not sep or not header.strip() or not value.strip():
+            raise UserError(f"--set '{pair}' should look like 列=值, e.g. --set 来源渠道=网络举报")
+        out[normalise_header(header)] = value.strip()
+    return out
+
+
 @dataclass(frozen=True)
 class Recognised:
     kind: Kind
     mappings: list[Mapping]
     ignored: list[str]  # headers that map to no column (kept only in rejected rows' raw JSON)
+    constants: dict[str, str] = field(default_factory=dict)  # column name → value given with --set (file lacks it)
 
 
 def known_header_test(dictionary: Dictionary, maps: dict[str, str]):
@@ -35,7 +47,7 @@ def known_header_test(dictionary: Dictionary, maps: dict[str, str]):
     return lambda text: normalise_header(text) in known
 
 
-def map_headers(kind: Kind, headers: list[str], maps: dict[str, str]) -> Recognised:
+def map_headers(kind: Kind, headers: list[str], maps: dict[str, str], sets: dict[str, str] | None = None) -> Recognised:
     hm = kind.header_map()
     names = {c.name for c in kind.columns}
     mappings: list[Mapping] = []
@@ -50,18 +62,30 @@ def map_headers(kind: Kind, headers: list[str], maps: dict[str, str]) -> Recogni
             mappings.append(Mapping(kind.column(col), i, header, header_scale(header)))
         elif header:
             ignored.append(header)
-    return Recognised(kind, mappings, ignored)
+    constants: dict[str, str] = {}
+    for key, value in (sets or {}).items():
+        col = hm.get(key) or (key if key in names else None)
+        if col and col not in seen:  # a constant only for a column the file lacks
+            seen.add(col)
+            constants[col] = value
+            mappings.append(Mapping(kind.column(col), len(headers) + len(constants) - 1, kind.column(col).zh, 1.0))
+    return Recognised(kind, mappings, ignored, constants)
 
 
-def recognise(dictionary: Dictionary, headers: list[str], maps: dict[str, str], label: str, kind_name: str | None = None) -> Recognised:
+def recognise(dictionary: Dictionary, headers: list[str], maps: dict[str, str], label: str, kind_name: str | None = None,
+              sets: dict[str, str] | None = None) -> Recognised:
     """The kind whose required columns are all present and which matches most headers; a clear error otherwise."""
     bad_targets = {c for c in maps.values() if all(c not in {x.name for x in k.columns} for k in dictionary.kinds.values())}
     if bad_targets:
         raise UserError(f"--map names unknown column(s) {', '.join(sorted(bad_targets))}; see data/DICTIONARY.md for column names")
+    known_set = {h for k in dictionary.kinds.values() for h in k.header_map()} | {c.name for k in dictionary.kinds.values() for c in k.columns}
+    bad_sets = [h for h in (sets or {}) if h not in known_set]
+    if bad_sets:
+        raise UserError(f"--set names unknown column(s) {', '.join(bad_sets)}; use a header or column name from data/DICTIONARY.md")
     kinds = [dictionary.kind(kind_name)] if kind_name else list(dictionary.kinds.values())
     scored = []
     for kind in kinds:
-        rec = map_headers(kind, headers, maps)
+        rec = map_headers(kind, headers, maps, sets)
         present = {m.column.name for m in rec.mappings}
         missing = [c for c in kind.required if c.name not in present]
         scored.append((len(missing) == 0, len(rec.mappings) - 2 * len(missing), rec, missing))

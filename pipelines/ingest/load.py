@@ -9,6 +9,7 @@ error, or a killed process, leaves the warehouse as it was.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -16,18 +17,20 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines import dictionary as dictionary_mod
 from pipelines.dictionary import Kind
 from pipelines.errors import UserError
 from pipelines.ingest import headers as headers_mod
 from pipelines.ingest import units as units_mod
+from pipelines.ingest.masking import TextMasker
 from pipelines.ingest.normalise import build_select, error_columns, ident, q, raw_json
-from pipelines.ingest.reader import RawSheet, read_file
+from pipelines.ingest.reader import RawSheet, clean_column, read_file
 from pipelines.privacy import Pseudonymiser, check_fingerprint
-from pipelines.warehouse import connect, sql_file, transaction
+from pipelines.warehouse import apply_schema, connect, sql_file, transaction
 
-META = ("source_file", "source_sheet", "source_row", "run_id", "row_hash", "loaded_at")
+META = ("source_file", "source_sheet", "source_row", "run_id", "row_hash", "date_precision", "loaded_at")
 
 
 @dataclass
@@ -40,6 +43,7 @@ class FileResult:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    flagged: int = 0  # records kept with a field stored as unknown (data_quality_notes)
     skipped: int = 0  # blank and 合计/小计 rows: read, not records
     # rows_read == loaded + updated + unchanged + rejected + skipped
     fuzzy: int = 0    # unit names resolved by fuzzy match
@@ -62,24 +66,68 @@ def install_macros(con: duckdb.DuckDBPyConnection, pseudo: Pseudonymiser) -> Non
 
 class Ingester:
     def __init__(self, con: duckdb.DuckDBPyConnection, pseudo: Pseudonymiser, *, maps: dict[str, str] | None = None,
-                 fuzzy_threshold: float = units_mod.DEFAULT_THRESHOLD):
+                 sets: dict[str, str] | None = None, fuzzy_threshold: float = units_mod.DEFAULT_THRESHOLD):
         self.con = con
         self.dictionary = dictionary_mod.load()
         self.maps = maps or {}
+        self.sets = sets or {}
         self.threshold = fuzzy_threshold
         self.known_header = headers_mod.known_header_test(self.dictionary, self.maps)
         self.batch_id = uuid.uuid4().hex[:12]
         install_macros(con, pseudo)
         check_fingerprint(con, pseudo)
+        self.masker = TextMasker(pseudo, self._known_people())
         # Row order in a ledger table means nothing (source_row keeps the file's order): let inserts run in parallel.
         con.execute("SET preserve_insertion_order = false")
+
+    def _known_people(self) -> set[str]:
+        """Pseudonyms of every person in the warehouse's person columns: names the text masker looks for."""
+        parts = [f"SELECT {ident(c.name)} AS pid FROM {k.name}" for k in self.dictionary.kinds.values()
+                 for c in k.columns if c.type == "person"]
+        if not parts:
+            return set()
+        return {r[0] for r in self.con.execute(f"SELECT DISTINCT pid FROM ({' UNION ALL '.join(parts)}) WHERE pid IS NOT NULL").fetchall()}
+
+    def _prepare(self, sheet: RawSheet, kind: Kind, mappings) -> None:
+        """Clean the cells a column's meaning says to compare (dates, codes, enums, names) and mask every
+        text cell, so that no later step — typing, rejections, notes — ever sees a name or number in clear.
+        Free text is otherwise kept as written."""
+        by_index = {m.index: m for m in mappings}
+        table = sheet.table
+        cols = []
+        people = [m for m in mappings if m.column.type == "person"]
+        for m in people:  # this sheet's names join the known ones before its text is masked
+            col = clean_column(table.column(f"c{m.index}"))
+            self.masker.add_names(pc.unique(col).drop_null().to_pylist())
+        for i in range(len(sheet.headers)):
+            col = table.column(f"c{i}")
+            m = by_index.get(i)
+            t = m.column.type if m else None
+            if t is None or t == "freetext" or (t == "text" and m.column.name not in kind.natural_key):
+                col = self.masker.mask_column(col, names=(m is None or m.column.mask == "names"))
+            elif t == "text":  # a text key (巡察轮次, 审计项目, 事项名称) is compared: cleaned, then masked
+                col = self.masker.mask_column(clean_column(col), names=m.column.mask == "names")
+            elif t == "enum":
+                col = self.masker.mask_column(clean_column(col))
+            else:
+                col = clean_column(col)
+            cols.append(col)
+        cols.append(table.column("_row"))
+        sheet.table = pa.Table.from_arrays(cols, names=table.column_names)
 
     # ------------------------------------------------------------------ one sheet
     def load_sheet(self, sheet: RawSheet, kind_name: str | None, sha: str, read_seconds: float = 0.0) -> FileResult:
         """Type, validate and merge one sheet. Wide tables are materialised once (zt_stg); the rest is narrow."""
         t0 = time.perf_counter() - read_seconds  # a file's time includes reading it
-        rec = headers_mod.recognise(self.dictionary, sheet.headers, self.maps, sheet.label, kind_name)
+        rec = headers_mod.recognise(self.dictionary, sheet.headers, self.maps, sheet.label, kind_name, self.sets)
         kind = rec.kind
+        if rec.constants:  # --set: the constant becomes a column of the sheet, typed and validated like any other
+            t, n = sheet.table, sheet.table.num_rows
+            arrays = [t.column(f"c{i}") for i in range(len(sheet.headers))]
+            arrays += [pa.chunked_array([pa.array([v] * n, pa.string())]) for v in rec.constants.values()]
+            sheet.headers = sheet.headers + [kind.column(c).zh for c in rec.constants]
+            sheet.table = pa.Table.from_arrays(arrays + [t.column("_row")],
+                                               names=[f"c{i}" for i in range(len(sheet.headers))] + ["_row"])
         con = self.con
         if kind.unit_column is not None and con.execute("SELECT count(*) FROM units").fetchall()[0][0] == 0:
             raise UserError(f"{sheet.label}: the unit master (单位名册) is empty; ingest it first, or together with this file")
@@ -88,6 +136,7 @@ class Ingester:
         # or skipped (blank rows and 合计/小计 rows, which are not records).
         res = FileResult(str(sheet.path), sheet.sheet, kind.name,
                          rows_read=sheet.table.num_rows + len(sheet.ragged) + sheet.blank_rows, skipped=sheet.blank_rows)
+        self._prepare(sheet, kind, rec.mappings)
         con.register("zt_raw", sheet.table)
         # 合计/总计/小计 rows are totals, not records: counted as skipped.
         first_cells = " || ".join(f"coalesce(c{i}, '')" for i in range(min(3, len(sheet.headers))))
@@ -97,7 +146,7 @@ class Ingester:
         unit = next((m for m in rec.mappings if m.column.type == "unit"), None)
         unit_join, unit_reason = self._unit_resolution(kind, unit, res)
         typed = build_select(kind, rec.mappings, sheet.headers, "zt_src")
-        reasons, columns = self._reason_sql(kind, unit_reason)
+        reasons, columns = self._reason_sql(kind, unit_reason, rejects=True)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE zt_stg AS
             SELECT *, {reasons} AS reason0, {columns} AS column0
@@ -122,6 +171,7 @@ class Ingester:
         """)
         self._reject(kind, sheet, run_id, rec.mappings)
         res.rejected = con.execute("SELECT count(*) FROM zt_bad").fetchall()[0][0] + len(sheet.ragged)
+        res.flagged = self._flag(kind, sheet, run_id)
         res.skipped += sheet.table.num_rows - con.execute("SELECT count(*) FROM zt_stg").fetchall()[0][0]
         res.loaded, res.updated, res.unchanged = self._merge(kind, sheet, run_id)
         con.execute("DROP VIEW zt_src")
@@ -131,14 +181,17 @@ class Ingester:
         res.seconds = time.perf_counter() - t0
         if rec.ignored:
             res.notes.append("未识别的列（未导入）：" + "、".join(rec.ignored[:8]))
+        if res.flagged:
+            res.notes.append(f"{res.flagged}行有字段无法识别，已按未知保存并记入数据质量说明")
         if res.fuzzy:
             res.notes.append(f"{res.fuzzy}行的单位名称经模糊匹配确定")
         seen_before = con.execute("SELECT count(*) FROM ingest_runs WHERE sha256 = ?", [sha]).fetchall()[0][0]
         status = "unchanged" if seen_before and not (res.loaded or res.updated) else "loaded"
         con.execute(
-            """INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now() - to_microseconds(?::BIGINT), now(), ?, ?)""",
+            """INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now() - to_microseconds(?::BIGINT), now(), ?, ?, ?)""",
             [run_id, self.batch_id, str(sheet.path), sha, kind.name, sheet.sheet, res.rows_read, res.loaded, res.updated,
-             res.unchanged, res.rejected, int(res.seconds * 1e6), status, "；".join(res.notes) or None],
+             res.unchanged, res.rejected, int(res.seconds * 1e6), status, "；".join(res.notes) or None,
+             json.dumps(rec.constants, ensure_ascii=False) if rec.constants else None],
         )
         for t in ("zt_stg", "zt_dups", "zt_bad", "zt_good", "zt_fuzzy"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
@@ -173,11 +226,11 @@ class Ingester:
                   f"'。请核对名称，或在单位名册的简称中补充' END")
         return (select, join), reason
 
-    def _reason_sql(self, kind: Kind, unit_reason: str | None) -> tuple[str, str]:
-        errs = error_columns(kind)
-        parts = [f"CASE WHEN {c} IS NOT NULL THEN {q(zh + '：')} || {c} END" for c, zh in errs]
-        cols = [f"CASE WHEN {c} IS NOT NULL THEN {q(zh)} END" for c, zh in errs]
-        if unit_reason:
+    def _reason_sql(self, kind: Kind, unit_reason: str | None, rejects: bool) -> tuple[str, str]:
+        errs = [(c, zh) for c, zh, r in error_columns(kind) if r == rejects]
+        parts = [f"CASE WHEN {c} IS NOT NULL THEN {q(zh + '：')} || {c} END" for c, zh in errs] or ["NULL"]
+        cols = [f"CASE WHEN {c} IS NOT NULL THEN {q(zh)} END" for c, zh in errs] or ["NULL"]
+        if unit_reason and rejects:
             parts.append(unit_reason)
             cols.append(f"CASE WHEN ({unit_reason}) IS NOT NULL THEN {q(kind.unit_column.zh)} END")
         return f"nullif(concat_ws('；', {', '.join(parts)}), '')", f"nullif(concat_ws('、', {', '.join(cols)}), '')"
@@ -198,15 +251,37 @@ class Ingester:
         """)
         if sheet.ragged:
             ragged = pa.table({"row": pa.array([r for r, _ in sheet.ragged], pa.int32()),
-                               "text": pa.array([t for _, t in sheet.ragged], pa.string())})
+                               "text": pa.array([self.masker.mask(t) for _, t in sheet.ragged], pa.string())})
             self.con.register("zt_ragged", ragged)
             self.con.execute(f"""
                 INSERT INTO rejected_rows
                 SELECT {run_id}, {q(kind.name)}, {q(str(sheet.path))}, NULL, "row", '整行',
-                       '单元格个数与表头（{len(sheet.headers)}列）不符，可能多了或少了分隔符', json_object('原文', zt_mask_numbers(text))
+                       '单元格个数与表头（{len(sheet.headers)}列）不符，可能多了或少了分隔符', json_object('原文', text)
                 FROM zt_ragged
             """)
             self.con.unregister("zt_ragged")
+
+    def _flag(self, kind: Kind, sheet: RawSheet, run_id: int) -> int:
+        """Notes for the records kept with a field stored as unknown: one row per record and field."""
+        con = self.con
+        con.execute("DELETE FROM data_quality_notes WHERE source_file = ? AND kind = ? AND source_sheet IS NOT DISTINCT FROM ?",
+                    [str(sheet.path), kind.name, sheet.sheet])
+        flags = [(c, zh) for c, zh, rejects in error_columns(kind) if not rejects]
+        if not flags:
+            return 0
+        key = " || ' / ' || ".join(f"coalesce(CAST(t_{k} AS VARCHAR), '')" for k in kind.natural_key)
+        unit = "unit_resolved" if kind.unit_column is not None else ("t_unit_name" if kind.name == "units" else "NULL")
+        rows = " UNION ALL ".join(
+            f"SELECT _row, {key} AS record_key, {unit} AS unit_name, {q(zh)} AS column_name, {c} AS note FROM zt_stg "
+            f"WHERE reason0 IS NULL AND {c} IS NOT NULL AND _row NOT IN (SELECT _row FROM zt_dups)"
+            for c, zh in flags)
+        con.execute(f"""
+            INSERT INTO data_quality_notes
+            SELECT {run_id}, {q(kind.name)}, {q(str(sheet.path))}, {q(sheet.sheet) if sheet.sheet else 'NULL'},
+                   _row, record_key, unit_name, column_name, note
+            FROM ({rows})
+        """)
+        return con.execute("SELECT count(DISTINCT source_row) FROM data_quality_notes WHERE run_id = ?", [run_id]).fetchall()[0][0]
 
     def _merge(self, kind: Kind, sheet: RawSheet, run_id: int) -> tuple[int, int, int]:
         con = self.con
@@ -220,8 +295,9 @@ class Ingester:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE zt_good AS
             SELECT *, {q(str(sheet.path))} AS source_file, {q(sheet.sheet) if sheet.sheet else 'NULL'}::VARCHAR AS source_sheet,
-                   source_row, {run_id} AS run_id, md5(concat_ws(chr(31), {hash_parts})) AS row_hash, now()::TIMESTAMP AS loaded_at
-            FROM (SELECT {', '.join(select)}, _row AS source_row FROM zt_stg
+                   source_row, {run_id} AS run_id, md5(concat_ws(chr(31), {hash_parts}, coalesce(date_precision, ''))) AS row_hash,
+                   date_precision, now()::TIMESTAMP AS loaded_at
+            FROM (SELECT {', '.join(select)}, _row AS source_row, date_precision FROM zt_stg
                   WHERE reason0 IS NULL AND _row NOT IN (SELECT _row FROM zt_dups))
         """)
         on = " AND ".join(f"t.{ident(k)} = g.{ident(k)}" for k in kind.natural_key)
@@ -242,14 +318,14 @@ class Ingester:
         return new, changed, same
 
 
-def plan(paths: list[Path], kind_name: str | None, maps: dict[str, str]) -> list[tuple[Path, str]]:
+def plan(paths: list[Path], kind_name: str | None, maps: dict[str, str], sets: dict[str, str] | None = None) -> list[tuple[Path, str]]:
     """Recognise every file from its header before anything is written, and order the files so the unit
     master loads first, whatever order they were given in. An unusable file stops the batch here."""
     d = dictionary_mod.load()
     known = headers_mod.known_header_test(d, maps)
     planned = []
     for path in paths:
-        kinds = [headers_mod.recognise(d, s.headers, maps, s.label, kind_name).kind.name
+        kinds = [headers_mod.recognise(d, s.headers, maps, s.label, kind_name, sets).kind.name
                  for s in read_file(path, known, peek=True)]
         planned.append((path, kinds[0]))
     planned.sort(key=lambda p: 0 if p[1] == "units" else 1)
@@ -257,7 +333,8 @@ def plan(paths: list[Path], kind_name: str | None, maps: dict[str, str]) -> list
 
 
 def ingest(db: Path, paths: list[Path], *, key: Path, kind: str | None = None, maps: dict[str, str] | None = None,
-           fuzzy_threshold: float = units_mod.DEFAULT_THRESHOLD, progress=None) -> list[FileResult]:
+           sets: dict[str, str] | None = None, fuzzy_threshold: float = units_mod.DEFAULT_THRESHOLD,
+           progress=None) -> list[FileResult]:
     """Ingest files into db as one atomic batch; returns per-file results.
 
     `progress`, when given, hears of each sheet before (sheet(label, rows)) and after it loads (loaded(result)), of
@@ -266,12 +343,13 @@ def ingest(db: Path, paths: list[Path], *, key: Path, kind: str | None = None, m
     if not paths:
         raise UserError("no files given: zhengtai ingest --db DB FILE...")
     pseudo = Pseudonymiser.from_file(key)
-    planned = plan(paths, kind, maps)  # reads and recognises everything before the first write
+    planned = plan(paths, kind, maps, sets)  # reads and recognises everything before the first write
     con = connect(db)
     results: list[FileResult] = []
     try:
         with transaction(con):
-            ing = Ingester(con, pseudo, maps=maps, fuzzy_threshold=fuzzy_threshold)
+            apply_schema(con, ("schema.sql",))  # a warehouse made by an earlier version gains the newer tables
+            ing = Ingester(con, pseudo, maps=maps, sets=sets, fuzzy_threshold=fuzzy_threshold)
             for path, _kind in planned:
                 sha = sha256_file(path)
                 sheets = read_file(path, ing.known_header)  # one file in memory at a time

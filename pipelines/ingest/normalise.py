@@ -36,7 +36,7 @@ def _typed(col: Column, v: str, scale: float) -> tuple[str, str]:
     """(typed SQL expression over the cleaned text v, reason when it cannot be read)."""
     t = col.type
     if t == "date":
-        return f"zt_date({v})", "无法识别为日期（如 2024-03-05、2024年3月5日）"
+        return f"zt_date({v})", "无法识别为日期（如 2024-03-05、2024年3月5日、2024年3月）"
     if t == "int":
         return f"zt_int({v})", "不是整数"
     if t == "number":
@@ -52,31 +52,28 @@ def _typed(col: Column, v: str, scale: float) -> tuple[str, str]:
     if t == "list":
         return f"zt_list({v})", ""
     if t == "enum":
-        key = f"regexp_replace({v}, '\\s', '', 'g')"
-        pairs = [(val, val) for val in col.values] + list(col.value_aliases)
-        whens = " ".join(f"WHEN {q(a)} THEN {q(b)}" for a, b in pairs)
-        allowed = "、".join(col.values)
-        return f"(CASE {key} {whens} END)", f"不在允许值内（{allowed}）"
+        return f"(CASE {_enum_key(v)} {_whens([(val, val) for val in col.values] + list(col.value_aliases))} END)", \
+            f"不在允许值内（{'、'.join(col.values)}；同义词可加入 data/value_aliases.yaml）"
     if t == "person":
         return f"zt_pid_person({v})", ""
     if t == "id_number":
         return f"CASE WHEN zt_id_valid({v}) THEN zt_pid_id({v}) END", "身份证号格式不正确"
     if t == "phone":
         return f"CASE WHEN zt_phone_valid({v}) THEN zt_pid_phone({v}) END", "电话号码格式不正确"
-    return v, ""  # text, unit, freetext (masked below)
+    return v, ""  # text, unit, freetext: masked before the SQL runs (pipelines/ingest/masking.py)
 
 
-def _mask(expr: str, persons: list[Mapping]) -> str:
-    """Free text with ID and phone numbers, then every name in the same row, replaced."""
-    out = f"zt_mask_numbers({expr})"
-    for p in persons:
-        out = f"zt_mask_name({out}, zt_blank(c{p.index}))"
-    return out
+def _enum_key(v: str) -> str:
+    return f"regexp_replace({v}, '\\s', '', 'g')"
+
+
+def _whens(pairs) -> str:
+    return " ".join(f"WHEN {q(a)} THEN {q(b)}" for a, b in pairs)
 
 
 def raw_json(mappings: list[Mapping], raw_headers: list[str]) -> str:
-    """The raw row as JSON (header → cell) for rejected rows, with identifiers pseudonymised and text masked."""
-    persons = [m for m in mappings if m.column.type == "person"]
+    """The raw row as JSON (header → cell) for rejected rows. Text cells were masked before the SQL ran;
+    identifiers are pseudonymised; typed cells (which were not masked) lose any long run of digits."""
     mapped_idx = {m.index: m for m in mappings}
     pairs = []
     for i, header in enumerate(raw_headers):
@@ -85,18 +82,18 @@ def raw_json(mappings: list[Mapping], raw_headers: list[str]) -> str:
         if m is not None and m.column.is_pii:
             pid = {"person": "zt_pid_person", "id_number": "zt_pid_id", "phone": "zt_pid_phone"}[m.column.type]
             val = f"{pid}(zt_blank(c{i}))"
-        elif m is not None and m.column.type != "freetext":
-            val = f"c{i}"
+        elif m is not None and m.column.type not in ("text", "freetext", "enum"):
+            val = f"zt_mask_digits(c{i})"
         else:
-            val = _mask(f"c{i}", persons)  # free text and columns we do not know may hold names or numbers
+            val = f"c{i}"
         pairs.append(f"{q(key)}, {val}")
     return f"json_object({', '.join(pairs)})" if pairs else "json_object()"
 
 
 def build_select(kind: Kind, mappings: list[Mapping], raw_headers: list[str], source: str) -> str:
-    """SELECT over `source` (c0..cN, _row) producing typed columns t_<name>, errors e_<name> and check failures k_<i>."""
+    """SELECT over `source` (c0..cN, _row) producing typed columns t_<name>, problems e_<name>, check
+    failures k_<i> and date_precision."""
     by_name = {m.column.name: m for m in mappings}
-    persons = [m for m in mappings if m.column.type == "person"]
 
     cleaned, typed, errors = [], [], []
     for col in kind.columns:
@@ -110,22 +107,34 @@ def build_select(kind: Kind, mappings: list[Mapping], raw_headers: list[str], so
         v = raw if col.type == "enum" else f"zt_blank({raw})"
         cleaned.append(f"{v} AS v_{col.name}")
         expr, reason = _typed(col, f"v_{col.name}", m.scale)
-        if col.type == "freetext":
-            expr = _mask(f"v_{col.name}", persons)
         typed.append(f"{expr} AS t_{col.name}")
         missing = f"WHEN v_{col.name} IS NULL THEN {q('缺少必填项')}" if col.required else ""
-        bad = f"WHEN t_{col.name} IS NULL THEN {q(reason)} || '：' || zt_mask_numbers(v_{col.name})" if reason else ""
+        echo = "v_{0}" if col.type in ("enum", "text", "freetext") else "zt_mask_digits(v_{0})"
+        bad = f"WHEN t_{col.name} IS NULL THEN {q(reason)} || '：' || {echo.format(col.name)}" if reason else ""
         if col.is_pii and reason:
             bad = f"WHEN t_{col.name} IS NULL THEN {q(reason)}"  # never echo an identifier
         bad = bad.replace("WHEN t_", f"WHEN v_{col.name} IS NOT NULL AND t_", 1)
         errors.append(f"CASE {missing} {bad} END AS e_{col.name}" if (missing or bad) else f"NULL::VARCHAR AS e_{col.name}")
 
-    checks = [
-        f"CASE WHEN NOT coalesce(({ch.sql}), true) THEN {q(ch.message)} END AS k_{i}"
-        for i, ch in enumerate(kind.checks)
-    ]
-    # Typed names for check expressions: the dictionary writes them as plain column names.
-    plain = ", ".join(f"t_{c.name} AS {ident(c.name)}" for c in kind.columns)
+    # A label that also names another column's value (享乐主义 written as the category): fill that column
+    # when the row leaves it empty.
+    fills: dict[str, list[str]] = {}
+    for col in kind.columns:
+        if col.sets and col.name in by_name:
+            for written, other, value in col.sets:
+                fills.setdefault(other, []).append(f"WHEN {_enum_key(f'v_{col.name}')} = {q(written)} THEN {q(value)}")
+    filled = ", ".join(f"coalesce(t_{c}, CASE {' '.join(w)} END) AS t_{c}" for c, w in fills.items())
+
+    dates = [c for c in kind.columns if c.type == "date"]
+    month_flags = [f"CASE WHEN zt_date_is_month(v_{c.name}) THEN {q(c.name + '=month')} END" for c in dates]
+    precision = f"nullif(concat_ws(';', {', '.join(month_flags)}), '')" if dates else "NULL::VARCHAR"
+    checks = [f"CASE WHEN NOT coalesce(({_range_check(ch.sql, dates)}), true) THEN {q(ch.message)} END AS k_{i}"
+              for i, ch in enumerate(kind.checks)]
+    # Typed names for check expressions: the dictionary writes them as plain column names. A month-only
+    # date spans its month: checks pass if any day of it satisfies them (x__hi is the month's last day).
+    plain = ", ".join([f"t_{c.name} AS {ident(c.name)}" for c in kind.columns]
+                      + [f"CASE WHEN zt_date_is_month(v_{c.name}) THEN last_day(t_{c.name}) ELSE t_{c.name} END AS {c.name}__hi"
+                         for c in dates])
 
     return f"""
 WITH cleaned AS (
@@ -133,18 +142,39 @@ WITH cleaned AS (
     FROM {source}
 ), typed AS (
     SELECT *, {', '.join(typed)} FROM cleaned
+), filled AS (
+    SELECT * {('REPLACE (' + filled + ')') if filled else ''} FROM typed
 ), checked AS (
-    SELECT *, {', '.join(errors)} FROM typed
+    SELECT *, {', '.join(errors)}, {precision} AS date_precision FROM filled
 )
 SELECT _row, {', '.join(f't_{c.name}' for c in kind.columns)},
        {', '.join(f'e_{c.name}' for c in kind.columns)},
-       {', '.join(checks) if checks else 'NULL AS k_none'}
+       {', '.join(checks) if checks else 'NULL AS k_none'}, date_precision
 FROM (SELECT *, {plain} FROM checked)
 """
 
 
-def error_columns(kind: Kind) -> list[tuple[str, str]]:
-    """(SQL column holding an error, the Chinese header it is reported under)."""
-    out = [(f"e_{c.name}", c.zh) for c in kind.columns]
-    out += [(f"k_{i}", "、".join(kind.column(n).zh for n in ch.columns)) for i, ch in enumerate(kind.checks)]
+def _range_check(sql: str, dates: list[Column]) -> str:
+    """The check as it holds for some day of every month-only date it names: each such date is tried at
+    its first and its last day (the checks are comparisons, so the corners suffice)."""
+    import itertools
+    import re
+
+    named = [c.name for c in dates if re.search(rf"\b{c.name}\b", sql)]
+    if not named:
+        return sql
+    variants = []
+    for corner in itertools.product((False, True), repeat=len(named)):
+        text = sql
+        for name, hi in zip(named, corner):
+            if hi:
+                text = re.sub(rf"\b{name}\b", f"{name}__hi", text)
+        variants.append(f"({text})")
+    return " OR ".join(variants)
+
+
+def error_columns(kind: Kind) -> list[tuple[str, str, bool]]:
+    """(SQL column holding a problem, the Chinese header it is reported under, whether it rejects the row)."""
+    out = [(f"e_{c.name}", c.zh, c.rejects) for c in kind.columns]
+    out += [(f"k_{i}", "、".join(kind.column(n).zh for n in ch.columns), ch.rejects) for i, ch in enumerate(kind.checks)]
     return out

@@ -316,9 +316,20 @@ def clean_column(col: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
 
 
+def trim_column(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Cell text as written, only trimmed, with empty cells NULL: what free text is stored as.
+    (Columns that are compared or typed get clean_column when their meaning is known.)"""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if col.type != pa.string():
+        col = col.cast(pa.string())
+    col = pc.utf8_trim_whitespace(col)
+    return pa.chunked_array([pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)])
+
+
 def _finish(path: Path, sheet: str | None, headers: list[str], data: pa.Table, rows: pa.Array) -> RawSheet:
     ncols = len(headers)
-    cols = [clean_column(data.column(i)) if i < data.num_columns else pa.nulls(data.num_rows, pa.string()) for i in range(ncols)]
+    cols = [trim_column(data.column(i)) if i < data.num_columns else pa.nulls(data.num_rows, pa.string()) for i in range(ncols)]
     table = pa.table({**{f"c{i}": cols[i] for i in range(ncols)}, "_row": rows})
     # Rows where every cell is empty are layout, not records: count them, don't load them.
     if ncols:

@@ -2,8 +2,8 @@
 -- per-ledger SELECT from them). TEMP macros: defined per connection, nothing persisted in the warehouse.
 -- Every macro returns NULL when it cannot read its input; the caller turns that into a rejection reason.
 
--- Cells arrive cleaned by the reader (pipelines/ingest/reader.py clean_column): full-width folded,
--- whitespace collapsed, trimmed, empty → NULL. The macros below only type them.
+-- Typed cells arrive cleaned (pipelines/ingest/reader.py clean_column): full-width folded, whitespace
+-- collapsed, trimmed, empty → NULL; text cells arrive as written and already masked. The macros below only type them.
 
 -- Placeholders analysts type for "nothing" in non-enum columns.
 CREATE OR REPLACE TEMP MACRO zt_blank(s) AS
@@ -13,7 +13,7 @@ CREATE OR REPLACE TEMP MACRO zt_blank(s) AS
 -- The pattern is matched once per cell: list_transform binds its parts to p (3x faster than re-matching).
 CREATE OR REPLACE TEMP MACRO zt_date_parts(y, m, d) AS
     CASE WHEN y BETWEEN 1950 AND 2100 THEN try(make_date(y, m, d)) END;
-CREATE OR REPLACE TEMP MACRO zt_date(s) AS
+CREATE OR REPLACE TEMP MACRO zt_date_day(s) AS
     CASE WHEN s IS NULL THEN NULL ELSE
     list_transform([regexp_extract(s, '^(\d{4}) ?[年./-] ?(\d{1,2}) ?[月./-] ?(\d{1,2}) ?日?(?:[ T].*)?$', ['y', 'm', 'd'])], lambda p:
         CASE
@@ -22,6 +22,14 @@ CREATE OR REPLACE TEMP MACRO zt_date(s) AS
             WHEN regexp_full_match(s, '\d{5}(\.0+)?') AND CAST(CAST(s AS DOUBLE) AS INTEGER) BETWEEN 20000 AND 80000
                 THEN CAST(DATE '1899-12-30' + CAST(CAST(s AS DOUBLE) AS INTEGER) AS DATE)
         END)[1] END;
+-- Month-only dates, as ledgers write them when the day is unknown: 2012年2月, 2012年2月份, 2015/3, 2015-03, 2015.3.
+-- Stored as the month's first day; date_precision records that only the month is known.
+CREATE OR REPLACE TEMP MACRO zt_date_month(s) AS
+    CASE WHEN s IS NULL THEN NULL ELSE
+    list_transform([regexp_extract(s, '^(\d{4}) ?(?:年 ?(\d{1,2}) ?月份?|[./-] ?(\d{1,2}))$', ['y', 'm', 'n'])], lambda p:
+        CASE WHEN p.y <> '' THEN zt_date_parts(CAST(p.y AS INTEGER), CAST(coalesce(nullif(p.m, ''), p.n) AS INTEGER), 1) END)[1] END;
+CREATE OR REPLACE TEMP MACRO zt_date(s) AS coalesce(zt_date_day(s), zt_date_month(s));
+CREATE OR REPLACE TEMP MACRO zt_date_is_month(s) AS coalesce(zt_date_day(s) IS NULL AND zt_date_month(s) IS NOT NULL, false);
 
 CREATE OR REPLACE TEMP MACRO zt_bool(s) AS
     CASE
@@ -64,29 +72,9 @@ CREATE OR REPLACE TEMP MACRO zt_list(s) AS
 -- Unit names compare without spaces, brackets and case.
 CREATE OR REPLACE TEMP MACRO zt_unit_norm(s) AS lower(regexp_replace(s, '[\s()（）·]', '', 'g'));
 
--- Identifiers inside free text: 18/15-digit ID numbers first (they contain phone-like runs), then mobiles and landlines.
-CREATE OR REPLACE TEMP MACRO zt_mask_numbers(s) AS
-    regexp_replace(
-        regexp_replace(
-            regexp_replace(s, '\d{17}[\dXx]|\d{15}', '[身份证号]', 'g'),
-            '1[3-9]\d{9}', '[电话]', 'g'),
-        '0\d{2,3}-?\d{7,8}', '[电话]', 'g');
-
--- A name from the same row replaced by its pseudonym wherever the text repeats it, spaced or not
--- (王　伟 in the name column, 王 伟 in the text). list_transform binds each intermediate once, and the
--- pseudonym (an HMAC, the costly part; zt_pid_person comes from pipelines/privacy.py) is computed only
--- for texts that contain the name. The spaced form needs a regex, built only when the text has a space.
-CREATE OR REPLACE TEMP MACRO zt_mask_spaced(t, n) AS
-    list_transform([t], lambda x:
-        CASE WHEN contains(x, ' ') AND contains(x, n[1]) AND regexp_full_match(n, '[\p{Han}·]+')
-                  AND regexp_matches(x, array_to_string(string_split(n, ''), ' ?'))
-             THEN regexp_replace(x, array_to_string(string_split(n, ''), ' ?'), '[' || zt_pid_person(n) || ']', 'g')
-             ELSE x END)[1];
-CREATE OR REPLACE TEMP MACRO zt_mask_name(s, name) AS
-    list_transform([struct_pack(s := s, n := regexp_replace(name, '\s', '', 'g'))], lambda a:
-        CASE WHEN a.s IS NULL OR a.n IS NULL OR length(a.n) < 2 THEN a.s
-             WHEN contains(a.s, a.n) THEN zt_mask_spaced(replace(a.s, a.n, '[' || zt_pid_person(a.n) || ']'), a.n)
-             ELSE zt_mask_spaced(a.s, a.n) END)[1];
+-- Typed cells are not masked before the SQL (a date must stay a date), so when one is echoed in a rejection
+-- or a note any long run of digits goes: whatever it was, it could be an identifier.
+CREATE OR REPLACE TEMP MACRO zt_mask_digits(s) AS regexp_replace(s, '[0-9][0-9 ()+-]{5,}[0-9Xx]', '[号码]', 'g');
 
 CREATE OR REPLACE TEMP MACRO zt_id_valid(s) AS regexp_full_match(upper(regexp_replace(s, '\s', '', 'g')), '\d{17}[\dX]|\d{15}');
 CREATE OR REPLACE TEMP MACRO zt_phone_valid(s) AS length(regexp_replace(s, '\D', '', 'g')) BETWEEN 7 AND 13;

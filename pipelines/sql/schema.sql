@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS units (
     source_row             INTEGER NOT NULL,
     run_id                 INTEGER NOT NULL,
     row_hash               VARCHAR NOT NULL,
+    date_precision         VARCHAR,            -- NULL when every date is to the day; else e.g. received_date=month
     loaded_at              TIMESTAMP NOT NULL
 );
 
@@ -28,8 +29,8 @@ CREATE TABLE IF NOT EXISTS units (
 CREATE TABLE IF NOT EXISTS petitions (
     petition_no            VARCHAR NOT NULL,
     received_date          DATE NOT NULL,
-    channel                VARCHAR NOT NULL,
-    signed                 BOOLEAN NOT NULL,
+    channel                VARCHAR,
+    signed                 BOOLEAN,
     petitioner_pid         VARCHAR,
     petitioner_phone_pid   VARCHAR,
     unit_name              VARCHAR NOT NULL,
@@ -37,7 +38,7 @@ CREATE TABLE IF NOT EXISTS petitions (
     reported_post          VARCHAR,
     reported_rank          VARCHAR,
     is_leader              BOOLEAN,
-    category               VARCHAR NOT NULL,
+    category               VARCHAR,
     fourwinds              VARCHAR,
     hidden_variant         VARCHAR,
     special_area           VARCHAR,
@@ -52,6 +53,7 @@ CREATE TABLE IF NOT EXISTS petitions (
     source_row             INTEGER NOT NULL,
     run_id                 INTEGER NOT NULL,
     row_hash               VARCHAR NOT NULL,
+    date_precision         VARCHAR,            -- NULL when every date is to the day; else e.g. received_date=month
     loaded_at              TIMESTAMP NOT NULL
 );
 
@@ -61,10 +63,10 @@ CREATE TABLE IF NOT EXISTS inspection_findings (
     unit_name              VARCHAR NOT NULL,
     finding_no             VARCHAR NOT NULL,
     feedback_date          DATE NOT NULL,
-    category               VARCHAR NOT NULL,
-    finding                VARCHAR NOT NULL,
-    deadline               DATE NOT NULL,
-    status                 VARCHAR NOT NULL,
+    category               VARCHAR,
+    finding                VARCHAR,
+    deadline               DATE,
+    status                 VARCHAR,
     rectified_date         DATE,
     is_recurrence          BOOLEAN,
     source_file            VARCHAR NOT NULL,
@@ -72,6 +74,7 @@ CREATE TABLE IF NOT EXISTS inspection_findings (
     source_row             INTEGER NOT NULL,
     run_id                 INTEGER NOT NULL,
     row_hash               VARCHAR NOT NULL,
+    date_precision         VARCHAR,            -- NULL when every date is to the day; else e.g. received_date=month
     loaded_at              TIMESTAMP NOT NULL
 );
 
@@ -81,10 +84,10 @@ CREATE TABLE IF NOT EXISTS audit_findings (
     unit_name              VARCHAR NOT NULL,
     finding_no             VARCHAR NOT NULL,
     report_date            DATE NOT NULL,
-    finding_type           VARCHAR NOT NULL,
+    finding_type           VARCHAR,
     finding                VARCHAR,
     amount_yuan            DOUBLE,
-    rectification          VARCHAR NOT NULL,
+    rectification          VARCHAR,
     rectified_date         DATE,
     clue_transferred       BOOLEAN,
     source_file            VARCHAR NOT NULL,
@@ -92,6 +95,7 @@ CREATE TABLE IF NOT EXISTS audit_findings (
     source_row             INTEGER NOT NULL,
     run_id                 INTEGER NOT NULL,
     row_hash               VARCHAR NOT NULL,
+    date_precision         VARCHAR,            -- NULL when every date is to the day; else e.g. received_date=month
     loaded_at              TIMESTAMP NOT NULL
 );
 
@@ -99,7 +103,7 @@ CREATE TABLE IF NOT EXISTS audit_findings (
 CREATE TABLE IF NOT EXISTS cases (
     case_no                VARCHAR NOT NULL,
     unit_name              VARCHAR NOT NULL,
-    person_pid             VARCHAR NOT NULL,
+    person_pid             VARCHAR,
     id_number_pid          VARCHAR,
     post                   VARCHAR,
     rank                   VARCHAR,
@@ -108,10 +112,10 @@ CREATE TABLE IF NOT EXISTS cases (
     petition_no            VARCHAR,
     filed_date             DATE,
     closed_date            DATE NOT NULL,
-    violation              VARCHAR NOT NULL,
+    violation              VARCHAR,
     fourwinds              VARCHAR,
     hidden_variant         VARCHAR,
-    form                   VARCHAR NOT NULL,
+    form                   VARCHAR,
     party_sanction         VARCHAR,
     gov_sanction           VARCHAR,
     transferred            BOOLEAN,
@@ -122,6 +126,7 @@ CREATE TABLE IF NOT EXISTS cases (
     source_row             INTEGER NOT NULL,
     run_id                 INTEGER NOT NULL,
     row_hash               VARCHAR NOT NULL,
+    date_precision         VARCHAR,            -- NULL when every date is to the day; else e.g. received_date=month
     loaded_at              TIMESTAMP NOT NULL
 );
 
@@ -129,10 +134,10 @@ CREATE TABLE IF NOT EXISTS cases (
 CREATE TABLE IF NOT EXISTS inquiries (
     inquiry_no             VARCHAR NOT NULL,
     unit_name              VARCHAR NOT NULL,
-    person_pid             VARCHAR NOT NULL,
+    person_pid             VARCHAR,
     post                   VARCHAR,
     is_leader              BOOLEAN,
-    method                 VARCHAR NOT NULL,
+    method                 VARCHAR,
     petition_no            VARCHAR,
     start_date             DATE NOT NULL,
     reply_date             DATE,
@@ -144,6 +149,7 @@ CREATE TABLE IF NOT EXISTS inquiries (
     source_row             INTEGER NOT NULL,
     run_id                 INTEGER NOT NULL,
     row_hash               VARCHAR NOT NULL,
+    date_precision         VARCHAR,            -- NULL when every date is to the day; else e.g. received_date=month
     loaded_at              TIMESTAMP NOT NULL
 );
 
@@ -151,16 +157,17 @@ CREATE TABLE IF NOT EXISTS inquiries (
 CREATE TABLE IF NOT EXISTS major_decisions (
     unit_name              VARCHAR NOT NULL,
     item                   VARCHAR NOT NULL,
-    item_type              VARCHAR NOT NULL,
+    item_type              VARCHAR,
     decision_date          DATE NOT NULL,
-    filing_date            DATE NOT NULL,
+    filing_date            DATE,
     amount_yuan            DOUBLE,
-    collective             BOOLEAN NOT NULL,
+    collective             BOOLEAN,
     source_file            VARCHAR NOT NULL,
     source_sheet           VARCHAR,
     source_row             INTEGER NOT NULL,
     run_id                 INTEGER NOT NULL,
     row_hash               VARCHAR NOT NULL,
+    date_precision         VARCHAR,            -- NULL when every date is to the day; else e.g. received_date=month
     loaded_at              TIMESTAMP NOT NULL
 );
 
@@ -177,6 +184,7 @@ CREATE TABLE IF NOT EXISTS responsibility_checks (
     source_row             INTEGER NOT NULL,
     run_id                 INTEGER NOT NULL,
     row_hash               VARCHAR NOT NULL,
+    date_precision         VARCHAR,            -- NULL when every date is to the day; else e.g. received_date=month
     loaded_at              TIMESTAMP NOT NULL
 );
 
@@ -196,8 +204,10 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     started_at      TIMESTAMP NOT NULL,
     finished_at     TIMESTAMP,
     status          VARCHAR NOT NULL,            -- loaded | unchanged (same file seen before)
-    message         VARCHAR
+    message         VARCHAR,
+    constants       VARCHAR                      -- columns given a constant with --set 列=值, as JSON {column: value}
 );
+ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS constants VARCHAR;
 
 -- Rows that failed validation, kept with their reason; raw values are pseudonymised like everything else.
 CREATE TABLE IF NOT EXISTS rejected_rows (
@@ -209,6 +219,20 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
     column_name     VARCHAR NOT NULL,   -- the failing column(s), by Chinese header, separated by 、
     reason          VARCHAR NOT NULL,
     raw             JSON NOT NULL       -- the row as read, header → value, identifiers pseudonymised
+);
+
+-- Records kept with a field that could not be read (keep the record, flag the field): the field is stored
+-- as unknown (NULL) and the note says what the ledger held. One row per record and field.
+CREATE TABLE IF NOT EXISTS data_quality_notes (
+    run_id          INTEGER NOT NULL,
+    kind            VARCHAR NOT NULL,
+    source_file     VARCHAR NOT NULL,
+    source_sheet    VARCHAR,
+    source_row      INTEGER NOT NULL,   -- 1-based line (CSV) or row (Excel) number as the analyst sees it
+    record_key      VARCHAR NOT NULL,   -- the record's natural key, joined with ' / '
+    unit_name       VARCHAR,            -- the record's unit (units.unit_name), for counts per unit
+    column_name     VARCHAR NOT NULL,   -- the field, by Chinese header
+    note            VARCHAR NOT NULL    -- what was wrong and what the ledger held (masked like all text)
 );
 
 -- Every alias a unit is known by (its name, its listed aliases), normalised; the resolver's first port of call.
