@@ -62,6 +62,17 @@ def map_headers(kind: Kind, headers: list[str], maps: dict[str, str], sets: dict
             mappings.append(Mapping(kind.column(col), i, header, header_scale(header)))
         elif header:
             ignored.append(header)
+    unit = kind.unit_column
+    if unit is not None and unit.name not in seen:
+        # A header that names the unit inside a longer phrase (被反映人所在单位（部门）, 问题涉及的单位名称):
+        # the first unrecognised header that speaks of a 单位 holds it.
+        for i, header in enumerate(headers):
+            norm = normalise_header(header)
+            if header in ignored and "单位" in norm and not any(w in norm for w in ("类别", "类型", "性质", "编号", "电话")):
+                seen.add(unit.name)
+                mappings.append(Mapping(unit, i, header, 1.0))
+                ignored.remove(header)
+                break
     constants: dict[str, str] = {}
     for key, value in (sets or {}).items():
         col = hm.get(key) or (key if key in names else None)
@@ -99,7 +110,28 @@ def recognise(dictionary: Dictionary, headers: list[str], maps: dict[str, str], 
         return rec
     need = "、".join(f"{c.zh}（{c.name}）" for c in missing)
     guess = "" if kind_name else f" (looks most like {rec.kind.zh} / {rec.kind.name})"
-    raise UserError(
-        f"{label}: missing required column(s) {need}{guess}; rename the header, "
-        f"add it to data/header_aliases.yaml, or pass --map 表头={missing[0].name}"
-    )
+    raise UserError(f"{label}: missing required column(s) {need}{guess}; " + _how_to_fix(rec, missing))
+
+
+def _how_to_fix(rec: Recognised, missing) -> str:
+    """The file's header most like each missing column, and the --map (or --set) that fixes it."""
+    from rapidfuzz import fuzz, process
+
+    unmapped = [h for h in rec.ignored if h]
+    fixes, closest = [], []
+    for col in missing:
+        names = [col.zh, *rec.kind.aliases.get(col.name, ())]
+        best = None
+        for h in unmapped:
+            got = process.extractOne(normalise_header(h), [normalise_header(n) for n in names], scorer=fuzz.partial_ratio)
+            if got and got[1] >= 50 and (best is None or got[1] > best[1]):
+                best = (h, got[1])
+        if best:
+            closest.append(f"“{best[0]}”")
+            fixes.append(f"--map {best[0]}={col.name}")
+        elif col.type in ("enum", "bool", "text"):
+            fixes.append(f"--set {col.zh}=值 (the same value for every row)")
+        else:
+            fixes.append(f"--map 表头={col.name}")
+    where = f"the file's closest header: {'、'.join(closest)}; " if closest else ""
+    return f"{where}fix with {' '.join(fixes)}, or add the header to data/header_aliases.yaml"

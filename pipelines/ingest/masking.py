@@ -202,6 +202,8 @@ class TextMasker:
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         self._pid_cache: dict[str, str] = {}
+        # first characters a known name may start with: the surnames, and those of the names seen in clear
+        self.first_chars: set[str] = set(self.v.surnames) | {c[0] for c in self.v.compound}
 
     # -- pseudonyms
     def pid(self, name: str) -> str:
@@ -226,6 +228,7 @@ class TextMasker:
                 name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", part))
                 if len(name) >= 2:
                     self.known.add(self.pid(name))
+                    self.first_chars.add(name[0])
             whole = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(cell)))
             if len(whole) >= 2:
                 self.known.add(self.pid(whole))
@@ -236,7 +239,7 @@ class TextMasker:
             return text
         folded, where = _fold(text)
         spans = _number_spans(folded)
-        if names and self.v.patterns["surname_char"].search(folded):
+        if names and (self.v.patterns["surname_char"].search(folded) or (self.known and any(ch in self.first_chars for ch in folded))):
             spans += self._name_spans(folded, spans)
         return _apply(text, where, spans)
 
@@ -258,7 +261,7 @@ class TextMasker:
         # Layer 2: names the warehouse knows, matched by pseudonym, longest first at each surname.
         if self.known:
             for i, ch in enumerate(s):
-                if blocked[i] or (ch not in v.surnames and not any(s.startswith(c, i) for c in v.compound)):
+                if blocked[i] or ch not in self.first_chars:
                     continue
                 for length in (4, 3, 2):
                     j = i + length
