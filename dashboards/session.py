@@ -167,7 +167,13 @@ def context() -> Context:
     if user is None:
         st.stop()
     board = get_board(str(cfg.snapshot))
-    return Context(user, board, get_store(str(cfg.users)), st.session_state["_identity"], str(cfg.snapshot))
+    ctx = Context(user, board, get_store(str(cfg.users)), st.session_state["_identity"], str(cfg.snapshot))
+    from pipelines.board.quality import empty_scope_reason
+
+    reason = empty_scope_reason(board, user, ctx.identity)
+    if reason:
+        st.warning(reason)
+    return ctx
 
 
 def pin_snapshot() -> str:

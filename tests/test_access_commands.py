@@ -81,3 +81,21 @@ def test_serve_on_a_taken_port_says_which_port_to_use_instead(tmp_path, zt):
     assert res.code == 2
     assert f"端口 {port} 已被占用" in res.err and f"--port {port + 1}" in res.err
     assert len(res.err.strip().splitlines()) == 1
+
+
+def test_users_add_checks_the_team_against_the_unit_master(tmp_path, zt, monkeypatch, key_file):
+    from tests.ledger_files import roster
+
+    db = tmp_path / "county.duckdb"
+    assert zt("init", "--db", db).code == 0
+    _stdin(monkeypatch, "s3cret-pass\n")
+    res = zt("users", "add", "x", "--role", "leader", "--team", "第一派驻组", "--password-stdin", "--db", db)
+    assert res.code == 2 and "单位名册" in res.err  # nothing to check against yet
+    assert zt("ingest", "--db", db, roster(tmp_path)).code == 0
+    _stdin(monkeypatch, "s3cret-pass\n")
+    res = zt("users", "add", "x", "--role", "leader", "--team", "第一派组", "--password-stdin", "--db", db)
+    assert res.code == 2 and "did you mean 第一派驻组" in res.err and len(res.err.strip().splitlines()) == 1
+    assert UserStore(tmp_path / "county.users.sqlite").get("x") is None
+    _stdin(monkeypatch, "s3cret-pass\n")
+    res = zt("users", "add", "x", "--role", "leader", "--team", "第二派驻组", "--password-stdin", "--db", db)
+    assert res.code == 0, res.err

@@ -38,6 +38,20 @@ if len(q.reasons):
 else:
     st.success("没有拒收的行。")
 
+st.subheader("按未知保存的字段")
+st.caption("这些记录已导入并参与统计，但有字段无法识别（不在允许值内、格式不对或缺失），按未知保存。"
+           "常见写法可加入 data/value_aliases.yaml，下次导入即可识别。")
+if len(q.notes_by_unit):
+    st.dataframe(q.notes_by_unit.rename(columns=quality.NOTES_BY_UNIT_ZH), hide_index=True)
+    if q.may_see_rejected:
+        # Fetched only when asked for, like the rejected rows: showing them is a view of records (audited).
+        if st.toggle("显示字段说明明细（已脱敏，查看将记入审计日志）", key="show_notes"):
+            notes = quality.quality_notes(ctx.board, ctx.user, ctx.audit, ctx.identity)
+            st.caption(f"最近 {len(notes)} 条字段说明。")
+            st.dataframe(notes, hide_index=True)
+else:
+    st.success("没有按未知保存的字段。")
+
 st.subheader("各单位逐月数据覆盖")
 if q.coverage.shape[1]:
     st.caption(f"{len(q.gaps)} 个单位存在无任何台账记录的月份（可能是真实的零，也可能是漏报）。")

@@ -57,6 +57,8 @@ def users_add(name, role, teams, all_teams, password_stdin, replace, db, users_p
         raise UserError("give --team or --all-teams, not both")
     if not teams and not all_teams:
         raise UserError("give at least one --team TEAM, or --all-teams for a county-wide account")
+    if teams:
+        _check_teams(teams, db)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -65,6 +67,35 @@ def users_add(name, role, teams, all_teams, password_stdin, replace, db, users_p
     user = store.add(name, password, role, None if all_teams else teams, replace=replace)
     store.audit("cli", "user_add", name, {"role": role, "teams": list(user.teams) if user.teams else "*"})
     click.echo(f"user {user.name} ({user.role_zh}, {user.teams_zh}) saved in {store.path}")
+
+
+def _check_teams(teams: tuple[str, ...], db: str | None) -> None:
+    """Team names must be 派驻组 of the unit master: a misspelt team gives an account that sees nothing."""
+    if not db or not Path(db).exists():
+        click.echo("warning: team names not checked against the unit master (give --db of an existing warehouse)", err=True)
+        return
+    import duckdb
+    from rapidfuzz import fuzz, process
+
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error as exc:
+        raise UserError(f"cannot read {db} to check the team names: {str(exc).splitlines()[0]}") from None
+    try:
+        roster = sorted(r[0] for r in con.execute("SELECT DISTINCT team FROM units").fetchall())
+    except duckdb.Error:
+        roster = []
+    finally:
+        con.close()
+    if not roster:
+        raise UserError(f"{db} has no unit master yet: ingest the 单位名册 first (team names are checked against it), "
+                        "or give --all-teams")
+    for team in teams:
+        if team in roster:
+            continue
+        close = [c for c, score, _ in process.extract(team, roster, scorer=fuzz.ratio, limit=3) if score >= 50]
+        hint = f"; did you mean {'、'.join(close)}?" if close else ""
+        raise UserError(f"team {team!r} is not a 派驻组 of the unit master ({'、'.join(roster)}){hint}")
 
 
 @users.command("remove")

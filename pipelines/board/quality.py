@@ -27,6 +27,7 @@ class Quality:
     runs_detailed: bool
     reasons: pd.DataFrame
     may_see_rejected: bool  # the raw rejected rows: county-wide analysts/admins, fetched on request (rejected_rows)
+    notes_by_unit: pd.DataFrame  # records kept with a field stored as unknown, per visible unit, kind and field
     coverage: pd.DataFrame  # unit × month record counts (wide)
     gaps: pd.DataFrame  # visible units with months without any record, within the data's span
     freshness: pd.DataFrame
@@ -37,6 +38,7 @@ def quality(board: Board, user: User, identity: str | None = None) -> Quality:
     county = user.scope.all_teams
     runs = _words(board.q("ingest_runs" if county else "ingest_summary", identity=identity))
     reasons = _words(board.q("rejected_reasons", identity=identity))
+    notes_by_unit = _words(board.q("quality_notes_by_unit", user.scope, identity=identity))
     cov = board.q("coverage", user.scope, identity=identity)
     units = board.q("visible_units", user.scope, identity=identity).unit_name
     if len(cov):
@@ -56,7 +58,7 @@ def quality(board: Board, user: User, identity: str | None = None) -> Quality:
     fresh["lag_days"] = lag
     fresh["stale"] = (fresh.records == 0) | ((lag > STALE_DAYS) & fresh.last_record.notna())
     return Quality(runs=runs, runs_detailed=county, reasons=reasons,
-                   may_see_rejected=county and user.can_see_records, coverage=wide, gaps=gaps, freshness=fresh)
+                   may_see_rejected=county and user.can_see_records, notes_by_unit=notes_by_unit, coverage=wide, gaps=gaps, freshness=fresh)
 
 
 def rejected_rows(board: Board, user: User, audit: Callable[[str, str | None, dict], None],
@@ -73,6 +75,22 @@ def rejected_rows(board: Board, user: User, audit: Callable[[str, str | None, di
     return rows.rename(columns=REJECTED_ZH)
 
 
+def quality_notes(board: Board, user: User, audit: Callable[[str, str | None, dict], None],
+                  identity: str | None = None, limit: int = 500) -> pd.DataFrame:
+    """The notes on fields stored as unknown (values masked like all ledger text), for county-wide analysts and
+    admins; audited as they are handed out, like the rejected rows."""
+    if not (user.scope.all_teams and user.can_see_records):
+        raise AccessDenied("字段说明明细仅对全县范围的分析人员开放")
+    notes = _words(board.q("quality_notes", identity=identity, limit=limit))
+    audit("view_records", "data_quality_notes", {"what": "data_quality_notes", "rows": int(len(notes))})
+    notes["source_file"] = notes.source_file.map(lambda p: PurePath(str(p)).name)
+    notes["source_sheet"] = notes.source_sheet.fillna(vocabulary.DASH)
+    return notes.rename(columns=NOTES_ZH)
+
+
+NOTES_ZH = {"kind": "台账类别", "source_file": "文件", "source_sheet": "工作表", "source_row": "行号",
+            "record_key": "记录编号", "unit_name": "单位", "column_name": "字段", "note": "说明"}
+NOTES_BY_UNIT_ZH = {"unit_name": "单位", "kind": "台账类别", "column_name": "字段", "records": "记录数"}
 REJECTED_ZH = {"run_id": "批次", "kind": "台账类别", "source_file": "文件", "source_sheet": "工作表",
                "source_row": "行号", "column_name": "字段", "reason": "原因", "raw": "原始内容（已脱敏）"}
 FRESHNESS_ZH = {"kind_zh": "台账", "records": "记录数", "last_record": "最新记录日期", "last_loaded": "最近导入时间",
@@ -143,3 +161,16 @@ def _words(frame: pd.DataFrame) -> pd.DataFrame:
     if "status" in frame:
         frame["status"] = frame.status.map(lambda s: vocabulary.word("ingest_status", s))
     return frame
+
+
+def empty_scope_reason(board: Board, user: User, identity: str | None = None) -> str | None:
+    """Why a team-scoped user sees no unit at all, in words they can act on; None when they see some."""
+    if user.scope.all_teams or len(board.q("visible_units", user.scope, identity=identity)):
+        return None
+    teams = board.q("roster_teams", identity=identity)
+    mine = "、".join(user.teams or ())
+    if not len(teams):
+        return "单位名册为空：请先导入单位名册（zhengtai ingest），再运行 zhengtai build。"
+    roster = "、".join(f"{t}（{n}个单位）" for t, n in zip(teams.team, teams.units))
+    return (f"您的账号范围（{mine}）在单位名册中没有任何单位，所以各页面为空。名册中的派驻组为：{roster}。"
+            "请管理员用 zhengtai users add --replace 改正账号的派驻组，或核对名册中的派驻组名称。")

@@ -52,7 +52,7 @@ _NUMBER_PATTERNS: list[tuple[str, str]] = [
     # Landlines with an area code: 0731-84561234, (0731)8888 6666, 0731 8888-6666.
     ("[电话]", r"(?<![0-9])(?:\(0\d{2,3}\)|0\d{2,3})" + _SEP + r"\d{3,4}" + _SEP + r"\d{4}(?![0-9])"),
     # Short numbers only where the text says they are a phone: 电话 8888 6666, 手机：6123456.
-    ("[电话]", r"(?:(?<=电话)|(?<=手机)|(?<=座机)|(?<=号码)|(?<=联系方式)|(?<=[Tt]el)|(?<=TEL))[:：是为 ]*\d[\d \-]{5,12}\d"),
+    ("[电话]", r"(?:(?<=电话)|(?<=手机)|(?<=座机)|(?<=号码)|(?<=联系方式)|(?<=[Tt]el)|(?<=TEL))[:：是为 ]*\+?\d[\d \-]{5,20}\d(?![0-9]|[ \-][0-9])"),
 ]
 _NUMBERS = re.compile("|".join(f"(?P<n{i}>{p})" for i, (_, p) in enumerate(_NUMBER_PATTERNS)))
 _NUMBER_LABELS = {f"n{i}": label for i, (label, _) in enumerate(_NUMBER_PATTERNS)}

@@ -20,6 +20,10 @@ WHERE build_id = $build AND level = 'index'
 GROUP BY grain, period
 ORDER BY grain, period;
 
+-- name: roster_teams
+-- The 派驻组 teams of the unit master, with their unit counts: why a team-scoped user sees nothing.
+SELECT team, count(*) AS units FROM units GROUP BY team ORDER BY team;
+
 -- name: visible_units
 SELECT unit_name, kind, sector, team, headcount
 FROM units
@@ -292,6 +296,21 @@ SELECT kind, column_name,
 FROM rejected_rows
 GROUP BY ALL
 ORDER BY rows DESC, kind, column_name;
+
+-- name: quality_notes_by_unit
+-- Records kept with a field stored as unknown, per visible unit, ledger kind and field.
+SELECT n.unit_name, n.kind, n.column_name, count(DISTINCT (n.source_file, n.source_sheet, n.source_row)) AS records
+FROM data_quality_notes n JOIN units u ON u.unit_name = n.unit_name
+WHERE $all_teams OR list_contains($teams, u.team)
+GROUP BY ALL
+ORDER BY records DESC, n.unit_name, n.kind, n.column_name;
+
+-- name: quality_notes
+-- The notes themselves (values masked like all ledger text), for county-wide analysts.
+SELECT n.kind, n.source_file, n.source_sheet, n.source_row, n.record_key, n.unit_name, n.column_name, n.note
+FROM data_quality_notes n
+ORDER BY n.source_file, n.source_row, n.column_name
+LIMIT $limit;
 
 -- name: rejected_rows
 SELECT r.run_id, r.kind, r.source_file, r.source_sheet, r.source_row, r.column_name, r.reason, r.raw::VARCHAR AS raw
