@@ -132,3 +132,22 @@ def test_no_generated_identifier_reaches_the_warehouse(county):
     assert leaks == []
     # and the names are really in the ledgers, so the scan is not vacuous
     assert con.execute("SELECT count(DISTINCT reported_pid) FROM petitions").fetchall()[0][0] > 50
+
+
+def test_no_number_pattern_anywhere_in_the_warehouse(county):
+    """Every VARCHAR column of the county, rejected rows and notes included, holds no mobile, landline, ID or card number."""
+    import re
+
+    db, _truth = county
+    pattern = re.compile(r"1[3-9]\d[ -]?\d{4}[ -]?\d{4}|\d{17}[\dXx]|\d{6}[ -]\d{8}[ -]\d{3}[\dXx]|0\d{2,3}-\d{7,8}|\d{16,19}")
+    con = duckdb.connect(str(db), read_only=True)
+    cols = con.execute("""SELECT table_name, column_name FROM information_schema.columns
+                          WHERE table_schema = 'main' AND data_type IN ('VARCHAR', 'JSON', 'VARCHAR[]')
+                            AND column_name NOT IN ('row_hash', 'sha256', 'batch_id')""").fetchall()
+    leaks, scanned = [], 0
+    for table, column in cols:
+        for (value,) in con.execute(f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM "{table}" WHERE "{column}" IS NOT NULL').fetchall():
+            scanned += 1
+            if pattern.search(re.sub(r"[PIT][0-9a-f]{16}", "", value)):
+                leaks.append((table, column, value[:60]))
+    assert scanned > 1000 and leaks == []

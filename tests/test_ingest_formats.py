@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -135,3 +136,63 @@ def test_a_folder_loads_its_ledgers_and_skips_excel_lock_files(db, tmp_path, zt)
     assert q(db, "SELECT count(*) FROM units")[0][0] > 3
     assert q(db, "SELECT petition_no FROM petitions") == [("XF-1",)]
     assert q(db, "SELECT count(*) FROM ingest_runs")[0][0] == 2
+
+
+def test_month_only_dates_keep_their_precision(db, tmp_path, zt):
+    zt("ingest", "--db", db, roster(tmp_path))
+    rows = [petition("XF-1", "2012年2月"), petition("XF-2", "2015/3", 办结日期="2015年3月"), petition("XF-3", "2015-03-20", 办结日期="2015年3月"),
+            petition("XF-4", "2015-04-02", 办结日期="2015年3月")]
+    assert zt("ingest", "--db", db, write_csv(tmp_path / "p.csv", PETITION_HEADER, rows)).code == 0
+    assert q(db, "SELECT petition_no, received_date, closed_date, date_precision FROM petitions ORDER BY 1") == [
+        ("XF-1", dt.date(2012, 2, 1), None, "received_date=month"),
+        ("XF-2", dt.date(2015, 3, 1), dt.date(2015, 3, 1), "received_date=month;closed_date=month"),
+        ("XF-3", dt.date(2015, 3, 20), dt.date(2015, 3, 1), "closed_date=month"),  # closed some day in March: possible
+    ]
+    # closed in March but received in April is impossible whatever the day
+    assert q(db, "SELECT source_row, reason FROM rejected_rows") == [(5, "办结日期：办结日期早于受理日期")]
+
+
+def test_set_gives_a_missing_column_a_constant_and_is_recorded(db, tmp_path, zt):
+    zt("ingest", "--db", db, roster(tmp_path))
+    header = ["信访编号", "受理日期", "被反映单位", "问题类别", "反映内容"]
+    rows = [["W-1", "2024-01-02", "县教育局", "廉洁纪律", "留言板：反映乱收费"]]
+    path = write_csv(tmp_path / "留言板.csv", header, rows)
+    res = zt("ingest", "--db", db, path)
+    assert res.code == 2 and "--set 来源渠道=值" in res.err and "--set 是否署名=值" in res.err
+    res = zt("ingest", "--db", db, "--set", "来源渠道=网络举报", "--set", "是否署名=匿名", path)
+    assert res.code == 0, res.err
+    assert q(db, "SELECT petition_no, channel, signed FROM petitions") == [("W-1", "网络举报", False)]
+    (constants,) = q(db, "SELECT constants FROM ingest_runs WHERE kind = 'petitions'")[0]
+    assert json.loads(constants) == {"channel": "网络举报", "signed": "匿名"}
+    res = zt("ingest", "--db", db, "--set", "天气=晴", path)
+    assert res.code == 2 and "--set names unknown column" in res.err
+
+
+def test_value_aliases_and_a_fourwinds_label_in_the_category(db, tmp_path, zt):
+    zt("ingest", "--db", db, roster(tmp_path))
+    rows = [petition("XF-1", 来源渠道="中央纪委国家监委网站举报", 问题类别="享乐主义"),
+            petition("XF-2", 来源渠道="信访局转来", 问题类别="违反中央八项规定精神"),
+            petition("XF-3", 来源渠道="托人带话", 问题类别="组织纪律")]
+    assert zt("ingest", "--db", db, write_csv(tmp_path / "p.csv", PETITION_HEADER, rows)).code == 0
+    assert q(db, "SELECT petition_no, channel, category, fourwinds FROM petitions ORDER BY 1") == [
+        ("XF-1", "网络举报", "廉洁纪律", "享乐主义"), ("XF-2", "上级转办", "廉洁纪律", None), ("XF-3", None, "组织纪律", None)]
+    (note,) = q(db, "SELECT note FROM data_quality_notes")[0]
+    assert "托人带话" in note and "value_aliases.yaml" in note
+
+
+def test_unit_inside_a_longer_header_and_english_names_only_where_listed(db, tmp_path, zt):
+    zt("ingest", "--db", db, roster(tmp_path))
+    header = ["案件编号", "受处分人姓名", "被处分人工作单位（部门）", "违纪类型", "四种形态", "处分决定时间", "rank"]
+    rows = [["AJ-1", "张三", "县教育局", "廉洁纪律", "2", "2024-05-01", "3"]]
+    res = zt("ingest", "--db", db, write_csv(tmp_path / "处分台账.csv", header, rows))
+    assert res.code == 0, res.err
+    assert q(db, "SELECT case_no, unit_name, rank FROM cases") == [("AJ-1", "县教育局", None)]
+    (message,) = q(db, "SELECT message FROM ingest_runs WHERE kind = 'cases'")[0]
+    assert "rank" in message  # an English header is not taken as the column of the same name: it is reported unused
+
+
+def test_missing_required_column_names_the_closest_header(db, tmp_path, zt):
+    header = [h if h != "受理日期" else "来件收文时间" for h in PETITION_HEADER]
+    res = zt("ingest", "--db", db, roster(tmp_path), write_csv(tmp_path / "p.csv", header, [petition("A")]))
+    assert res.code == 2 and len(res.err.strip().splitlines()) == 1
+    assert "“来件收文时间”" in res.err and "--map 来件收文时间=received_date" in res.err
