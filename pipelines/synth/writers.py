@@ -56,6 +56,7 @@ def ledger_spec() -> dict:
     """Columns of each kind from data/dictionary.yaml, with their header aliases and enum value aliases."""
     dictionary = yaml.load((DATA_DIR / "dictionary.yaml").read_text(encoding="utf-8"), Loader=_LOADER)
     aliases = yaml.load((DATA_DIR / "header_aliases.yaml").read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    value_aliases = yaml.load((DATA_DIR / "value_aliases.yaml").read_text(encoding="utf-8"), Loader=_LOADER) or {}
     spec = {}
     for kind, body in dictionary["kinds"].items():
         cols = []
@@ -69,8 +70,9 @@ def ledger_spec() -> dict:
             # a header that another column of the same kind also claims would be ambiguous: never write it
             heads = [h for h in dict.fromkeys(heads) if known[h] == {c["name"]}]
             inv: dict[str, list[str]] = {}
-            for alias, value in (c.get("value_aliases") or {}).items():
-                inv.setdefault(str(value), []).append(str(alias))
+            for alias, value in value_aliases.get(kind, {}).get(c["name"], {}).items():
+                if not isinstance(value, dict):  # labels that also set another column are not written
+                    inv.setdefault(str(value), []).append(str(alias))
             cols.append({"name": c["name"], "zh": c["zh"], "type": c["type"], "required": bool(c.get("required")),
                          "values": [str(v) for v in c.get("values", [])], "value_aliases": inv, "headers": heads})
         spec[kind] = {"zh": body["zh"], "columns": cols, "natural_key": body.get("natural_key", []),
