@@ -198,3 +198,21 @@ def test_a_ledger_naming_people_every_way_keeps_none_in_clear(db, tmp_path, zt, 
     assert f"[{pid}]" in content and "，" in content and content.startswith("我叫[P")
     (post,) = q(db, "SELECT post FROM cases")[0]
     assert post.startswith("副局长[P") and "[电话]" in post
+
+
+def test_a_name_known_only_from_a_later_file_is_masked_in_an_earlier_one(db, tmp_path, zt):
+    """The petition text names someone who stands only in the cases ledger, loaded after it in the same batch."""
+    rows = [petition("XF-1", 反映内容="材料显示江山多次经手此事")]  # no context: only the cases ledger says it is a name
+    header = ["案件编号", "所在单位", "姓名", "违纪类型", "四种形态", "处理日期"]
+    folder = tmp_path / "台账"
+    folder.mkdir()
+    roster(folder)
+    write_csv(folder / "a_petitions.csv", PETITION_HEADER, rows)
+    write_csv(folder / "b_cases.csv", header, [["AJ-1", "县教育局", "江山", "廉洁纪律", "2", "2024-05-01"]])
+    assert zt("ingest", "--db", db, folder).code == 0
+    (content,) = q(db, "SELECT content FROM petitions")[0]
+    assert "江山" not in content and content.startswith("材料显示[P")
+    before = q(db, "SELECT row_hash FROM petitions")
+    assert zt("ingest", "--db", db, folder).code == 0  # and the same batch again changes nothing
+    assert q(db, "SELECT row_hash FROM petitions") == before
+    assert q(db, "SELECT rows_unchanged FROM ingest_runs WHERE kind = 'petitions' ORDER BY run_id DESC LIMIT 1") == [(1,)]

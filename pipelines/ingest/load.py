@@ -77,8 +77,37 @@ class Ingester:
         install_macros(con, pseudo)
         check_fingerprint(con, pseudo)
         self.masker = TextMasker(pseudo, self._known_people())
+        self._masked: list[tuple[Kind, int, int]] = []  # (kind, run_id, names known when its text was masked)
         # Row order in a ledger table means nothing (source_row keeps the file's order): let inserts run in parallel.
         con.execute("SET preserve_insertion_order = false")
+
+    def finish(self) -> None:
+        """Names that a later sheet of the batch made known are masked in the earlier sheets' text too, so a
+        batch's result does not depend on the order of its files."""
+        added = self.masker.added
+        for kind, run_id, seen in self._masked:
+            late = set(added[seen:])
+            if not late:
+                continue
+            targets = [(kind.name, c.name) for c in kind.columns if c.type in ("text", "freetext") and c.mask == "names"]
+            targets += [("rejected_rows", "raw"), ("data_quality_notes", "note")]
+            changed = False
+            for table, column in targets:
+                values = [r[0] for r in self.con.execute(
+                    f"SELECT DISTINCT CAST({ident(column)} AS VARCHAR) FROM {table} WHERE run_id = ? AND {ident(column)} IS NOT NULL",
+                    [run_id]).fetchall()]
+                pairs = [(v, m) for v in values if (m := self.masker.mask_known(v, late)) != v]
+                if not pairs:
+                    continue
+                changed |= table == kind.name
+                self.con.register("zt_remask_arrow", pa.table({"old": [p[0] for p in pairs], "new": [p[1] for p in pairs]}))
+                cast = "::JSON" if column == "raw" else ""
+                self.con.execute(f"""UPDATE {table} t SET {ident(column)} = m.new{cast} FROM zt_remask_arrow m
+                                     WHERE t.run_id = ? AND CAST(t.{ident(column)} AS VARCHAR) = m.old""", [run_id])
+                self.con.unregister("zt_remask_arrow")
+            if changed:
+                self.con.execute(f"""UPDATE {kind.name} SET row_hash = md5(concat_ws(chr(31), {_hash_parts(kind)},
+                                     coalesce(date_precision, ''))) WHERE run_id = ?""", [run_id])
 
     def _known_people(self) -> set[str]:
         """Pseudonyms of every person in the warehouse's person columns: names the text masker looks for."""
@@ -137,6 +166,7 @@ class Ingester:
         res = FileResult(str(sheet.path), sheet.sheet, kind.name,
                          rows_read=sheet.table.num_rows + len(sheet.ragged) + sheet.blank_rows, skipped=sheet.blank_rows)
         self._prepare(sheet, kind, rec.mappings)
+        self._masked.append((kind, run_id, len(self.masker.added)))
         con.register("zt_raw", sheet.table)
         # 合计/总计/小计 rows are totals, not records: counted as skipped.
         first_cells = " || ".join(f"coalesce(c{i}, '')" for i in range(min(3, len(sheet.headers))))
@@ -291,7 +321,7 @@ class Ingester:
             expr = "unit_resolved" if c.type == "unit" else f"t_{c.name}"
             select.append(f"{expr} AS {ident(c.name)}")
         # NULL and '' must hash differently, and values must not slide between columns: mark NULLs explicitly.
-        hash_parts = ", ".join(f"coalesce(CAST({ident(c.name)} AS VARCHAR), chr(0))" for c in kind.columns)
+        hash_parts = _hash_parts(kind)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE zt_good AS
             SELECT *, {q(str(sheet.path))} AS source_file, {q(sheet.sheet) if sheet.sheet else 'NULL'}::VARCHAR AS source_sheet,
@@ -316,6 +346,12 @@ class Ingester:
             WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})
         """)
         return new, changed, same
+
+
+def _hash_parts(kind: Kind) -> str:
+    """The columns a record's content hash covers; NULL and '' must hash differently, and values must not slide
+    between columns: NULLs are marked explicitly."""
+    return ", ".join(f"coalesce(CAST({ident(c.name)} AS VARCHAR), chr(0))" for c in kind.columns)
 
 
 def plan(paths: list[Path], kind_name: str | None, maps: dict[str, str], sets: dict[str, str] | None = None) -> list[tuple[Path, str]]:
@@ -365,6 +401,7 @@ def ingest(db: Path, paths: list[Path], *, key: Path, kind: str | None = None, m
                         progress.loaded(results[-1])
                 if progress:
                     progress.file_done(path)
+            ing.finish()
             if progress:
                 progress.committing()
     finally:

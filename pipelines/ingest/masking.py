@@ -202,6 +202,7 @@ class TextMasker:
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         self._pid_cache: dict[str, str] = {}
+        self.added: list[str] = []  # pseudonyms that add_names made known, in order (see Ingester.finish)
         # first characters a known name may start with: the surnames, and those of the names seen in clear
         self.first_chars: set[str] = set(self.v.surnames) | {c[0] for c in self.v.compound}
 
@@ -227,11 +228,37 @@ class TextMasker:
             for part in re.split(r"[、,，;；/|\s]+(?=\S{2})", str(cell)):
                 name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", part))
                 if len(name) >= 2:
-                    self.known.add(self.pid(name))
-                    self.first_chars.add(name[0])
+                    self._know(name)
             whole = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(cell)))
             if len(whole) >= 2:
-                self.known.add(self.pid(whole))
+                self._know(whole)
+
+    def _know(self, name: str) -> None:
+        pid = self.pid(name)
+        if pid not in self.known:
+            self.known.add(pid)
+            self.added.append(pid)
+        self.first_chars.add(name[0])
+
+    def mask_known(self, text: str, pids: set[str]) -> str:
+        """Only the names among `pids` masked (text already masked otherwise)."""
+        folded, where = _fold(text)
+        spans, n = [], len(folded)
+        i = 0
+        while i < n:
+            hit = None
+            if folded[i] in self.first_chars:
+                for length in (4, 3, 2):
+                    j = i + length
+                    if j <= n and _all_han(folded, i, j) and self.pid(folded[i:j]) in pids:
+                        hit = (i, j, f"[{self.pid(folded[i:j])}]")
+                        break
+            if hit:
+                spans.append(hit)
+                i = hit[1]
+            else:
+                i += 1
+        return _apply(text, where, spans)
 
     # -- masking
     def mask(self, text: str | None, names: bool = True) -> str | None:
