@@ -244,9 +244,16 @@ def build_fixture(db: str | Path, *, seed: int = 7, publish_snapshot: bool = Tru
          datetime(2024, 6, 1), datetime(2024, 6, 1), "loaded", None),
         (5, "B1", "/data/巡察整改.xlsx", "s5", "inspection_findings", None, 12, 12, 0, 0, 0, now, now, "loaded", None),
     ]
-    con.executemany("INSERT INTO ingest_runs VALUES (" + ",".join("?" * 15) + ")", runs)
+    con.executemany("INSERT INTO ingest_runs (run_id, batch_id, path, sha256, kind, sheet, rows_read, rows_loaded, rows_updated, "
+                    "rows_unchanged, rows_rejected, started_at, finished_at, status, message) VALUES (" + ",".join("?" * 15) + ")", runs)
+    con.execute("""INSERT INTO data_quality_notes (run_id, kind, source_file, source_sheet, source_row, record_key, unit_name,
+                                                   column_name, note)
+                   VALUES (2, 'petitions', '信访台账.xlsx', '2023', 21, 'XF021', '县教育局', '来源渠道',
+                           '来源渠道：不在允许值内（来信、来访、电话、网络举报、上级转办）：托人带话'),
+                          (2, 'petitions', '信访台账.xlsx', '2023', 22, 'XF022', '县农业农村局', '问题类别', '问题类别：缺少必填项')""")
     con.executemany(
-        "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO rejected_rows (run_id, kind, source_file, source_sheet, source_row, column_name, reason, raw) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (2, "petitions", "信访台账.xlsx", "2023", 17, "受理日期", "受理日期：无法识别为日期（如 2024-03-05、2024年3月5日）：2023年13月5日",
              json.dumps({"信访编号": "XF999", "被反映单位": "县教育局", "受理日期": "2023年13月5日"}, ensure_ascii=False)),
