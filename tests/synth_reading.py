@@ -42,7 +42,10 @@ def norm_header(h) -> str:
 def dictionary() -> dict:
     d = yaml.load((DATA_DIR / "dictionary.yaml").read_text(encoding="utf-8"), Loader=_LOADER)["kinds"]
     aliases = yaml.load((DATA_DIR / "header_aliases.yaml").read_text(encoding="utf-8"), Loader=_LOADER)
+    values = yaml.load((DATA_DIR / "value_aliases.yaml").read_text(encoding="utf-8"), Loader=_LOADER) or {}
     for kind, body in d.items():
+        for c in body["columns"]:  # written value → canonical (labels that also set another column are not written)
+            c["value_aliases"] = {k: v for k, v in (values.get(kind) or {}).get(c["name"], {}).items() if not isinstance(v, dict)}
         lookup = {}
         for c in body["columns"]:
             for h in [c["zh"]] + list((aliases.get(kind) or {}).get(c["name"], []) or []):
