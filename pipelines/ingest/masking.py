@@ -57,9 +57,11 @@ _NUMBER_PATTERNS: list[tuple[str, str]] = [
 _NUMBERS = re.compile("|".join(f"(?P<n{i}>{p})" for i, (_, p) in enumerate(_NUMBER_PATTERNS)))
 _NUMBER_LABELS = {f"n{i}": label for i, (label, _) in enumerate(_NUMBER_PATTERNS)}
 _HAS_DIGITS = re.compile(r"\d{5}|\d[ \-]\d|@")
+# Runs of digits with their separators: the patterns above are tried only around these (and everywhere when the
+# text has @, 微信 or QQ), not at every character of the text.
+_CLUSTER = re.compile(r"\d[\d \-\u2010-\u2015()]*\d[Xx]?")
 
 _HAN = r"\u3400-\u9fff"
-_NEEDS_FOLDING = re.compile(r"[\uff01-\uff5e\u3000\u00a0]|(?<=[" + _HAN + r"])\s+(?=[" + _HAN + "])")
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,8 @@ def vocabulary(data_dir: Path = DATA_DIR) -> Vocabulary:
     sur = "|".join(re.escape(c) for c in v.compound) + "|[" + "".join(sorted(v.surnames)) + "]"
     han = f"[{_HAN}]"
     v.patterns.update(
-        surname_char=re.compile("[" + "".join(sorted(v.surnames | {c[0] for c in v.compound})) + "]"),
+        # the gate of the name layers: a single surname (compound surnames mostly start with one too)
+        surname_char=re.compile("[" + "".join(sorted(v.surnames)) + "]"),
         # the text before a name ends with a trigger word, maybe a colon: 我叫 | 举报人： | 其妻子 | 局长
         trigger_end=re.compile(f"(?:{alt(v.before + v.kinship + v.titles)})[:：是为 ]?$"),
         # 老王, 小李: a surname after 老/小, then no more Chinese (or a function character)
@@ -109,22 +112,22 @@ def vocabulary(data_dir: Path = DATA_DIR) -> Vocabulary:
     return v
 
 
+# Full-width forms and the ideographic and no-break spaces fold one character to one (NFKC), so folding them
+# keeps every position: a translate table does it at C speed.
+_FOLD_TABLE = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFF01, 0xFF5F)}
+_FOLD_TABLE.update({0x3000: " ", 0x00A0: " "})
+_HAN_SPACE_HAN = re.compile(r"(?<=[" + _HAN + r"])\s+(?=[" + _HAN + "])")
+
+
 def _fold(text: str) -> tuple[str, list[int] | None]:
-    """The text as matched (full-width folded, spaces between Chinese characters dropped) and, when it
-    differs from the original, the original index of every matched character."""
-    if not _NEEDS_FOLDING.search(text):
-        return text, None
-    out: list[str] = []
-    where: list[int] = []
-    n = len(text)
-    for i, ch in enumerate(text):
-        if ch.isspace() and 0 < i < n - 1 and _is_han(text[i - 1]) and _is_han(text[i + 1]):
-            continue
-        folded = unicodedata.normalize("NFKC", ch) if ("\uff01" <= ch <= "\uff5e" or ch in "\u3000\u00a0") else ch
-        for f in folded:
-            out.append(f)
-            where.append(i)
-    return "".join(out), where
+    """The text as matched (full-width folded, spaces between Chinese characters dropped) and, when positions
+    moved, the original index of every matched character."""
+    folded = text.translate(_FOLD_TABLE)
+    if not _HAN_SPACE_HAN.search(folded):
+        return folded, None
+    where = [i for i, ch in enumerate(folded)
+             if not (ch.isspace() and 0 < i < len(folded) - 1 and _is_han(folded[i - 1]) and _is_han(folded[i + 1]))]
+    return "".join(folded[i] for i in where), where
 
 
 def _is_han(ch: str) -> bool:
@@ -140,10 +143,49 @@ def mask_numbers(text: str) -> str:
     return _apply(text, where, [(s, e, label) for s, e, label in spans])
 
 
+_SEPARATORS = {cp: None for cp in map(ord, " -()\u2010\u2011\u2012\u2013\u2014\u2015")}
+
+
+def _by_shape(cluster: str) -> str | None:
+    """The label of a run of digits whose length and leading digits alone say what it is (the common case,
+    decided without the patterns); None sends the run to the full patterns."""
+    x = cluster[-1] in "Xx"
+    digits = (cluster[:-1] if x else cluster).translate(_SEPARATORS)
+    if not digits.isdigit():
+        return None
+    n = len(digits)
+    if x:
+        return "[身份证号]" if n == 17 else None
+    if n == 11 and digits[0] == "1" and digits[1] in "3456789":
+        return "[电话]"
+    if (n == 13 and digits.startswith("861") and digits[3] in "3456789") or (n == 15 and digits.startswith("00861")):
+        return "[电话]"
+    if n == 18 or (n == 15 and digits[0] != "0"):
+        return "[身份证号]"
+    if 16 <= n <= 19:
+        return "[银行卡号]"
+    if 10 <= n <= 12 and digits[0] == "0":
+        return "[电话]"
+    return None
+
+
 def _number_spans(folded: str) -> list[tuple[int, int, str]]:
-    if not _HAS_DIGITS.search(folded):
-        return []
-    return [(m.start(), m.end(), _NUMBER_LABELS[m.lastgroup]) for m in _NUMBERS.finditer(folded)]
+    """Spans of identifiers and contact numbers in the folded text."""
+    if "@" in folded or "微信" in folded or "QQ" in folded or "qq" in folded:
+        return [(m.start(), m.end(), _NUMBER_LABELS[m.lastgroup]) for m in _NUMBERS.finditer(folded)]
+    spans = []
+    for m in _CLUSTER.finditer(folded):
+        a, b = m.start(), m.end()
+        if b - a < 6:
+            continue
+        label = _by_shape(m.group())
+        if label is not None:
+            if a and folded[a - 1] in "+(":
+                a -= 1  # +86 …, (0731) …
+            spans.append((a, b, label))
+        else:  # an unusual shape: two numbers in one run, odd grouping, a short number after 电话
+            spans += [(x.start(), x.end(), _NUMBER_LABELS[x.lastgroup]) for x in _NUMBERS.finditer(folded, max(0, a - 6), b)]
+    return spans
 
 
 def _apply(text: str, where: list[int] | None, spans: list[tuple[int, int, str]]) -> str:
@@ -203,8 +245,12 @@ class TextMasker:
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         self._pid_cache: dict[str, str] = {}
         self.added: list[str] = []  # pseudonyms that add_names made known, in order (see Ingester.finish)
-        # first characters a known name may start with: the surnames, and those of the names seen in clear
-        self.first_chars: set[str] = set(self.v.surnames) | {c[0] for c in self.v.compound}
+        # first characters a known name may start with: the single surnames and those of the names seen in clear
+        # (compound surnames mostly start with a single one; 第五, 上官 … count once a name with them is seen)
+        self.first_chars: set[str] = set(self.v.surnames)
+        self._compound_by_first: dict[str, list[str]] = {}
+        for c in self.v.compound:
+            self._compound_by_first.setdefault(c[0], []).append(c)
 
     # -- pseudonyms
     def pid(self, name: str) -> str:
@@ -266,9 +312,15 @@ class TextMasker:
             return text
         folded, where = _fold(text)
         spans = _number_spans(folded)
-        if names and (self.v.patterns["surname_char"].search(folded) or (self.known and any(ch in self.first_chars for ch in folded))):
+        if names and (self.v.patterns["surname_char"].search(folded) or (self.known and not self.first_chars.isdisjoint(folded))):
             spans += self._name_spans(folded, spans)
         return _apply(text, where, spans)
+
+    def _compound_at(self, s: str, i: int) -> str | None:
+        for c in self._compound_by_first.get(s[i], ()):
+            if s.startswith(c, i):
+                return c
+        return None
 
     def _name_spans(self, s: str, taken: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         v, pat = self.v, self.v.patterns
@@ -316,9 +368,11 @@ class TextMasker:
             return a > 1 and s[a - 1] in "、和与及" and any(e == a - 1 and lab.startswith("[P") for _, e, lab in spans)
 
         for a in range(n):
-            if blocked[a] or not (s[a] in v.surnames or any(s.startswith(c, a) for c in v.compound)):
+            if blocked[a]:
                 continue
-            sur = next((c for c in v.compound if s.startswith(c, a)), s[a])
+            sur = self._compound_at(s, a) or (s[a] if s[a] in v.surnames else None)
+            if sur is None:
+                continue
             options = [a + len(sur) + g for g in (2, 1) if a + len(sur) + g <= n]
             ctx = context_before(a)
             chosen = None
@@ -360,7 +414,7 @@ class TextMasker:
         return spans
 
     def _name_like(self, cand: str) -> bool:
-        sur = next((c for c in self.v.compound if cand.startswith(c)), cand[:1])
+        sur = self._compound_at(cand, 0) or cand[:1]
         return all(ch in self.v.given for ch in cand[len(sur):])
 
     def _plausible(self, cand: str) -> bool:
@@ -368,7 +422,7 @@ class TextMasker:
         v = self.v
         if not cand or not _all_han(cand, 0, len(cand)):
             return False
-        sur = next((c for c in v.compound if cand.startswith(c)), cand[0] if cand[0] in v.surnames else None)
+        sur = self._compound_at(cand, 0) or (cand[0] if cand[0] in v.surnames else None)
         if sur is None:
             return False
         given = cand[len(sur):]
@@ -378,6 +432,23 @@ class TextMasker:
             return False
         return True
 
+    def mask_many(self, values: list[str], names: bool = True) -> list[str]:
+        """mask() over many texts: numbers in one pass over the texts joined (a NUL, which no cell holds after
+        reading, keeps them apart), names only for the texts that could hold one."""
+        if not values:
+            return []
+        joined = "\x00".join(values)
+        folded = joined.translate(_FOLD_TABLE)  # position-preserving: spans apply to the original
+        spans = _number_spans(folded) if _HAS_DIGITS.search(folded) else []
+        out = _apply(joined, None, spans).split("\x00") if spans else list(values)
+        if names:
+            # which texts could hold a name: a vectorised test (RE2 in Arrow) instead of one per text in Python
+            chars = self.first_chars if self.known else self.v.surnames
+            gate = pc.match_substring_regex(pa.array(out, pa.string()), "[" + "".join(sorted(chars)) + "]")
+            for i in pc.indices_nonzero(pc.fill_null(gate, False)).to_pylist():
+                out[i] = self.mask(out[i], names=True)
+        return out
+
     def mask_column(self, col: pa.ChunkedArray | pa.Array, names: bool = True) -> pa.ChunkedArray:
         """A text column masked once per distinct value."""
         if isinstance(col, pa.ChunkedArray):
@@ -386,7 +457,7 @@ class TextMasker:
             return pa.chunked_array([col])
         distinct = pc.unique(col).drop_null()
         values = distinct.to_pylist()
-        masked = [self.mask(t, names) for t in values]
+        masked = self.mask_many(values, names)
         if masked == values:
             return pa.chunked_array([col])
         idx = pc.index_in(col, value_set=distinct)
