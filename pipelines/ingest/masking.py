@@ -169,8 +169,24 @@ def _by_shape(cluster: str) -> str | None:
     return None
 
 
+def mask_numbers_many(values: list[str | None]) -> list[str | None]:
+    """mask_numbers over many texts at once (one pass over the texts joined by a NUL)."""
+    present = [v for v in values if v]
+    if not present:
+        return list(values)
+    joined = "\x00".join(v.replace("\x00", "") for v in present)
+    spans = _number_spans(joined.translate(_FOLD_TABLE))
+    masked = iter(_apply(joined, None, spans).split("\x00") if spans else [v.replace("\x00", "") for v in present])
+    return [next(masked) if v else v for v in values]
+
+
+_PSEUDONYM = re.compile(r"\[[PIT][0-9a-f]{16}\]")
+
+
 def _number_spans(folded: str) -> list[tuple[int, int, str]]:
-    """Spans of identifiers and contact numbers in the folded text."""
+    """Spans of identifiers and contact numbers in the folded text (never inside a pseudonym already there)."""
+    if "[" in folded:
+        folded = _PSEUDONYM.sub(lambda m: "[" + "#" * 17 + "]", folded)  # same length: positions hold
     if "@" in folded or "微信" in folded or "QQ" in folded or "qq" in folded:
         return [(m.start(), m.end(), _NUMBER_LABELS[m.lastgroup]) for m in _NUMBERS.finditer(folded)]
     spans = []

@@ -1,8 +1,7 @@
 """Chinese free text into features, fast enough for a million petitions.
 
 Steps, every one set-wise:
-  1. masking: ID and phone numbers with the ingest's own masking macros (pipelines/sql/ingest_macros.sql, run in
-     DuckDB), names already pseudonymised on ingest (`[P…]`) and the masks become one placeholder character each,
+  1. masking: ID and phone numbers with the ingest's own masking (pipelines/ingest/masking.py), names already pseudonymised on ingest (`[P…]`) and the masks become one placeholder character each,
      so no identifier can become a feature or enter a saved model;
   2. normalisation: NFKC (full-width letters, digits and punctuation), lower case, digit runs → one `0`;
   3. character 1–3-grams, keyed exactly from Unicode code points (21 bits each) with numpy over the whole batch;
@@ -35,24 +34,18 @@ _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier of the rolling wo
 
 def mask(texts: list[str] | np.ndarray | pa.Array) -> pa.Array:
     """Texts with identifiers masked by the project's ingest masking, as an Arrow string array (NULL → '')."""
-    import duckdb
-
-    from pipelines.warehouse import sql_file
+    from pipelines.ingest.masking import mask_numbers_many
 
     arr = pa.array(texts, type=pa.large_string()) if not isinstance(texts, pa.Array) else texts.cast(pa.large_string())
-    con = duckdb.connect()
-    try:
-        con.execute(sql_file("ingest_macros.sql"))
-        tbl = pa.table({"i": pa.array(np.arange(len(arr), dtype=np.int64)), "t": arr})
-        con.register("texts_in", tbl)
-        out = con.sql("SELECT coalesce(zt_mask_numbers(t), '') AS t FROM texts_in ORDER BY i").to_arrow_table()
-    finally:
-        con.close()
-    col = out.column("t").combine_chunks()
+    col = pa.array(mask_numbers_many(pc.fill_null(arr, "").to_pylist()), pa.large_string())
     col = pc.replace_substring_regex(col, _PSEUDONYM.replace("[PIT]", "[P]"), PLACEHOLDERS["person"])
+    col = pc.replace_substring(col, "[某]", PLACEHOLDERS["person"])
     col = pc.replace_substring_regex(col, _PSEUDONYM.replace("[PIT]", "[IT]"), PLACEHOLDERS["id_number"])
-    col = pc.replace_substring(col, "[电话]", PLACEHOLDERS["phone"])
-    return pc.replace_substring(col, "[身份证号]", PLACEHOLDERS["id_number"])
+    for label in ("[电话]", "[邮箱]", "[微信号]"):
+        col = pc.replace_substring(col, label, PLACEHOLDERS["phone"])
+    for label in ("[身份证号]", "[银行卡号]"):
+        col = pc.replace_substring(col, label, PLACEHOLDERS["id_number"])
+    return col
 
 
 def normalise(texts: pa.Array) -> pa.Array:
