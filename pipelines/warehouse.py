@@ -8,6 +8,7 @@ which `publish` replaces atomically (write a temporary file, then os.replace).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,9 +39,10 @@ def connect(db: str | os.PathLike, *, read_only: bool = False, must_exist: bool 
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise UserError(
-                f"database {path} is in use by another zhengtai process; wait for it to finish or stop it"
-            ) from None
+            # DuckDB names the holder's PID; the holder need not be zhengtai (a notebook, the duckdb shell)
+            pid = re.search(r"PID (\d+)", str(exc))
+            holder = f"process {pid.group(1)}" if pid else "another process"
+            raise UserError(f"database {path} is locked by {holder}; wait for it to finish or close it") from None
         raise UserError(f"cannot open database {path}: {str(exc).splitlines()[0]}") from None
     memory.apply(con, budget)
     return con

@@ -63,7 +63,7 @@ def test_impossible_dates_are_null_not_shifted(con, y, m, day):
 def test_amounts_in_yuan_and_wan(con, amount):
     a = float(amount)
     texts = [f"{a:.2f}", f"{a:,.2f}", f"{a:.2f}元", f"{a / 10000:.6f}万元", f"{a / 10000:.6f}万"]
-    got = read(con, texts, "zt_amount(s, 1)")
+    got = read(con, texts, "zt_amount(s, 1)")  # thousands separators in groups of three, 万元, 元
     assert got == pytest.approx([a] * 5, rel=1e-9, abs=1e-2)
     assert read(con, [f"{a / 10000:.6f}"], "zt_amount(s, 10000)") == pytest.approx([a], abs=1e-2)
 

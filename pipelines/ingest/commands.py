@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -9,6 +10,7 @@ import click
 from pipelines.memory import Budget
 from pipelines.memory import cli_option as memory_option
 from pipelines.progress import Reporter
+from pipelines.errors import UserError
 from pipelines.settings import key_path
 
 KEY_HELP = "pseudonymisation key file (default: $ZHENGTAI_KEY_FILE or ~/.config/zhengtai/pseudonym.key)"
@@ -41,11 +43,13 @@ def init(db: Path, key: Path | None) -> None:
               help="give a column the file lacks a constant, e.g. --set 来源渠道=网络举报; repeatable; recorded in ingest_runs")
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help=KEY_HELP)
 @click.option("--fuzzy-threshold", default=88.0, show_default=True, help="minimum similarity (0-100) to accept a fuzzy unit-name match")
+@click.option("--date-floor", default="1950-01-01", show_default=True, metavar="YYYY-MM-DD",
+              help="earliest date a ledger may hold; earlier ones (typos such as 1024) are flagged")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 @memory_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def ingest(db: Path, kind: str | None, maps: tuple[str, ...], sets: tuple[str, ...], key: Path | None, fuzzy_threshold: float,
-           quiet: bool, files: tuple[Path, ...]) -> None:
+           date_floor: str, quiet: bool, files: tuple[Path, ...]) -> None:
     """Load ledgers (.xlsx, .xls, .csv) into the warehouse: validated, pseudonymised, all or nothing.
 
     Given many files, the unit master (单位名册) loads first whatever their order. Rerunning the same
@@ -57,16 +61,25 @@ def ingest(db: Path, kind: str | None, maps: tuple[str, ...], sets: tuple[str, .
     from pipelines import vocabulary
     from pipelines.ingest import headers, load
 
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(date_floor)
+    except ValueError:
+        raise UserError(f"--date-floor '{date_floor}' should be a date like 1990-01-01") from None
     expanded: list[Path] = []
     for f in files:
         # a folder: its ledgers, not the ~$ lock files Excel leaves beside an open workbook
         found = sorted(p for p in f.iterdir() if p.suffix.lower() in (".xlsx", ".xls", ".csv")
                        and not p.name.startswith(("~$", "."))) if f.is_dir() else [f]
-        expanded.extend(p.resolve() for p in found)
+        if f.is_dir() and not found:
+            raise UserError(f"{f}: the folder holds no .xlsx, .xls or .csv ledger")
+        # absolute but not resolved: messages and ingest_runs name the file the analyst gave, not a link's target
+        expanded.extend(Path(os.path.abspath(p)) for p in found)
     with Reporter("导入", total=sum(p.stat().st_size for p in expanded if p.exists()), quiet=quiet,
                   intro=f"{len(expanded)}个文件，内存预算 {Budget.resolve().describe()}") as bar:
         results = load.ingest(db, expanded, key=key_path(key), kind=kind, maps=headers.parse_maps(maps),
-                              sets=headers.parse_sets(sets), fuzzy_threshold=fuzzy_threshold,
+                              sets=headers.parse_sets(sets), fuzzy_threshold=fuzzy_threshold, date_floor=date_floor,
                               progress=_IngestProgress(bar))
     table = Table(title=f"导入汇总 · {db}", caption=SUMMARY_NOTE, caption_justify="left")
     for col in SUMMARY_COLUMNS:

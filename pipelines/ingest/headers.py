@@ -37,6 +37,7 @@ class Recognised:
     mappings: list[Mapping]
     ignored: list[str]  # headers that map to no column (kept only in rejected rows' raw JSON)
     constants: dict[str, str] = field(default_factory=dict)  # column name → value given with --set (file lacks it)
+    duplicates: list[tuple[Mapping, int, str]] = field(default_factory=list)  # (first mapping, other index, its header)
 
 
 def known_header_test(dictionary: Dictionary, maps: dict[str, str]):
@@ -53,6 +54,7 @@ def map_headers(kind: Kind, headers: list[str], maps: dict[str, str], sets: dict
     mappings: list[Mapping] = []
     seen: set[str] = set()
     ignored: list[str] = []
+    duplicates: list[tuple[Mapping, int, str]] = []
     for i, header in enumerate(headers):
         norm = normalise_header(header)
         # A merged header arrives as 整改情况/整改状态: the sub-header decides.
@@ -60,6 +62,9 @@ def map_headers(kind: Kind, headers: list[str], maps: dict[str, str], sets: dict
         if col in names and col not in seen:
             seen.add(col)
             mappings.append(Mapping(kind.column(col), i, header, header_scale(header)))
+        elif col in names:
+            first = next(m for m in mappings if m.column.name == col)
+            duplicates.append((first, i, header))  # two headers for one column: compared when the data is read
         elif header:
             ignored.append(header)
     unit = kind.unit_column
@@ -80,7 +85,7 @@ def map_headers(kind: Kind, headers: list[str], maps: dict[str, str], sets: dict
             seen.add(col)
             constants[col] = value
             mappings.append(Mapping(kind.column(col), len(headers) + len(constants) - 1, kind.column(col).zh, 1.0))
-    return Recognised(kind, mappings, ignored, constants)
+    return Recognised(kind, mappings, ignored, constants, duplicates)
 
 
 def recognise(dictionary: Dictionary, headers: list[str], maps: dict[str, str], label: str, kind_name: str | None = None,

@@ -59,14 +59,19 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def install_macros(con: duckdb.DuckDBPyConnection, pseudo: Pseudonymiser) -> None:
+DEFAULT_DATE_FLOOR = "1950-01-01"
+
+
+def install_macros(con: duckdb.DuckDBPyConnection, pseudo: Pseudonymiser, date_floor: str = DEFAULT_DATE_FLOOR) -> None:
     con.execute(sql_file("ingest_macros.sql"))
+    con.execute(f"CREATE OR REPLACE TEMP MACRO zt_date_floor() AS DATE '{date_floor}'")
     pseudo.install(con)
 
 
 class Ingester:
     def __init__(self, con: duckdb.DuckDBPyConnection, pseudo: Pseudonymiser, *, maps: dict[str, str] | None = None,
-                 sets: dict[str, str] | None = None, fuzzy_threshold: float = units_mod.DEFAULT_THRESHOLD):
+                 sets: dict[str, str] | None = None, fuzzy_threshold: float = units_mod.DEFAULT_THRESHOLD,
+                 date_floor: str = DEFAULT_DATE_FLOOR):
         self.con = con
         self.dictionary = dictionary_mod.load()
         self.maps = maps or {}
@@ -74,7 +79,7 @@ class Ingester:
         self.threshold = fuzzy_threshold
         self.known_header = headers_mod.known_header_test(self.dictionary, self.maps)
         self.batch_id = uuid.uuid4().hex[:12]
-        install_macros(con, pseudo)
+        install_macros(con, pseudo, date_floor)
         check_fingerprint(con, pseudo)
         self.masker = TextMasker(pseudo, self._known_people())
         self._masked: list[tuple[Kind, int, int]] = []  # (kind, run_id, names known when its text was masked)
@@ -108,6 +113,22 @@ class Ingester:
             if changed:
                 self.con.execute(f"""UPDATE {kind.name} SET row_hash = md5(concat_ws(chr(31), {_hash_parts(kind)},
                                      coalesce(date_precision, ''))) WHERE run_id = ?""", [run_id])
+
+    def _duplicate_columns(self, sheet: RawSheet, rec, res: FileResult) -> None:
+        """Two headers for one column (受理日期 and 收件日期): fine when they agree, where one is empty the other
+        fills it; if they disagree in any row, which is right is for the analyst to say, so the file stops."""
+        for first, other, header in rec.duplicates:
+            a, b = sheet.table.column(f"c{first.index}"), sheet.table.column(f"c{other}")
+            a_norm, b_norm = (clean_column(x) if first.column.type in ("text", "freetext") else x for x in (a, b))
+            differ = pc.fill_null(pc.not_equal(a_norm, b_norm), False)
+            n = pc.sum(differ).as_py() or 0
+            if n:
+                row = sheet.table.column("_row").filter(differ)[0].as_py()
+                raise UserError(f"{sheet.label}: columns “{first.header}” and “{header}” both hold {first.column.zh} and differ "
+                                f"in {n} rows (first at row {row}); delete the wrong one, or say which with --map")
+            filled = pc.coalesce(a, b)
+            sheet.table = sheet.table.set_column(first.index, f"c{first.index}", filled)
+            res.notes.append(f"列“{header}”与“{first.header}”重复且内容一致，已合并")
 
     def _known_people(self) -> set[str]:
         """Pseudonyms of every person in the warehouse's person columns: names the text masker looks for."""
@@ -148,6 +169,7 @@ class Ingester:
     def load_sheet(self, sheet: RawSheet, kind_name: str | None, sha: str, read_seconds: float = 0.0) -> FileResult:
         """Type, validate and merge one sheet. Wide tables are materialised once (zt_stg); the rest is narrow."""
         t0 = time.perf_counter() - read_seconds  # a file's time includes reading it
+        self._sha = sha
         rec = headers_mod.recognise(self.dictionary, sheet.headers, self.maps, sheet.label, kind_name, self.sets)
         kind = rec.kind
         if rec.constants:  # --set: the constant becomes a column of the sheet, typed and validated like any other
@@ -165,7 +187,9 @@ class Ingester:
         # or skipped (blank rows and 合计/小计 rows, which are not records).
         res = FileResult(str(sheet.path), sheet.sheet, kind.name,
                          rows_read=sheet.table.num_rows + len(sheet.ragged) + sheet.blank_rows, skipped=sheet.blank_rows)
+        res.notes.extend(sheet.notes)
         self._prepare(sheet, kind, rec.mappings)
+        self._duplicate_columns(sheet, rec, res)
         self._masked.append((kind, run_id, len(self.masker.added)))
         con.register("zt_raw", sheet.table)
         # 合计/总计/小计 rows are totals, not records: counted as skipped.
@@ -268,15 +292,16 @@ class Ingester:
     def _reject(self, kind: Kind, sheet: RawSheet, run_id: int, mappings) -> None:
         # The file's rejections as of this run replace those of its earlier runs: a corrected ledger
         # clears what it fixed, the same ledger twice leaves one set (ingest_runs keeps the history).
+        # Keyed by path and by content: the same ledger copied to another folder replaces its rejections.
         self.con.execute(
-            "DELETE FROM rejected_rows WHERE source_file = ? AND kind = ? AND source_sheet IS NOT DISTINCT FROM ?",
-            [str(sheet.path), kind.name, sheet.sheet],
+            "DELETE FROM rejected_rows WHERE (source_file = ? OR file_sha256 = ?) AND kind = ? AND source_sheet IS NOT DISTINCT FROM ?",
+            [str(sheet.path), self._sha, kind.name, sheet.sheet],
         )
         # The raw row is rebuilt (pseudonymised) only for the rows rejected.
         self.con.execute(f"""
             INSERT INTO rejected_rows
             SELECT {run_id}, {q(kind.name)}, {q(str(sheet.path))}, {q(sheet.sheet) if sheet.sheet else 'NULL'},
-                   b._row, b.column_name, b.reason, {raw_json(mappings, sheet.headers)}
+                   b._row, b.column_name, b.reason, {raw_json(mappings, sheet.headers)}, {q(self._sha)}
             FROM zt_bad b JOIN zt_src USING (_row)
         """)
         if sheet.ragged:
@@ -286,7 +311,7 @@ class Ingester:
             self.con.execute(f"""
                 INSERT INTO rejected_rows
                 SELECT {run_id}, {q(kind.name)}, {q(str(sheet.path))}, NULL, "row", '整行',
-                       '单元格个数与表头（{len(sheet.headers)}列）不符，可能多了或少了分隔符', json_object('原文', text)
+                       '单元格个数与表头（{len(sheet.headers)}列）不符，可能多了或少了分隔符', json_object('原文', text), {q(self._sha)}
                 FROM zt_ragged
             """)
             self.con.unregister("zt_ragged")
@@ -294,8 +319,8 @@ class Ingester:
     def _flag(self, kind: Kind, sheet: RawSheet, run_id: int) -> int:
         """Notes for the records kept with a field stored as unknown: one row per record and field."""
         con = self.con
-        con.execute("DELETE FROM data_quality_notes WHERE source_file = ? AND kind = ? AND source_sheet IS NOT DISTINCT FROM ?",
-                    [str(sheet.path), kind.name, sheet.sheet])
+        con.execute("DELETE FROM data_quality_notes WHERE (source_file = ? OR file_sha256 = ?) AND kind = ? "
+                    "AND source_sheet IS NOT DISTINCT FROM ?", [str(sheet.path), self._sha, kind.name, sheet.sheet])
         flags = [(c, zh) for c, zh, rejects in error_columns(kind) if not rejects]
         if not flags:
             return 0
@@ -308,7 +333,7 @@ class Ingester:
         con.execute(f"""
             INSERT INTO data_quality_notes
             SELECT {run_id}, {q(kind.name)}, {q(str(sheet.path))}, {q(sheet.sheet) if sheet.sheet else 'NULL'},
-                   _row, record_key, unit_name, column_name, note
+                   _row, record_key, unit_name, column_name, note, {q(self._sha)}
             FROM ({rows})
         """)
         return con.execute("SELECT count(DISTINCT source_row) FROM data_quality_notes WHERE run_id = ?", [run_id]).fetchall()[0][0]
@@ -370,7 +395,7 @@ def plan(paths: list[Path], kind_name: str | None, maps: dict[str, str], sets: d
 
 def ingest(db: Path, paths: list[Path], *, key: Path, kind: str | None = None, maps: dict[str, str] | None = None,
            sets: dict[str, str] | None = None, fuzzy_threshold: float = units_mod.DEFAULT_THRESHOLD,
-           progress=None) -> list[FileResult]:
+           date_floor: str = DEFAULT_DATE_FLOOR, progress=None) -> list[FileResult]:
     """Ingest files into db as one atomic batch; returns per-file results.
 
     `progress`, when given, hears of each sheet before (sheet(label, rows)) and after it loads (loaded(result)), of
@@ -385,7 +410,7 @@ def ingest(db: Path, paths: list[Path], *, key: Path, kind: str | None = None, m
     try:
         with transaction(con):
             apply_schema(con, ("schema.sql",))  # a warehouse made by an earlier version gains the newer tables
-            ing = Ingester(con, pseudo, maps=maps, sets=sets, fuzzy_threshold=fuzzy_threshold)
+            ing = Ingester(con, pseudo, maps=maps, sets=sets, fuzzy_threshold=fuzzy_threshold, date_floor=date_floor)
             for path, _kind in planned:
                 sha = sha256_file(path)
                 sheets = read_file(path, ing.known_header)  # one file in memory at a time

@@ -218,8 +218,10 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
     source_row      INTEGER NOT NULL,   -- 1-based line (CSV) or row (Excel) number as the analyst sees it
     column_name     VARCHAR NOT NULL,   -- the failing column(s), by Chinese header, separated by 、
     reason          VARCHAR NOT NULL,
-    raw             JSON NOT NULL       -- the row as read, header → value, identifiers pseudonymised
+    raw             JSON NOT NULL,      -- the row as read, header → value, identifiers pseudonymised, text masked
+    file_sha256     VARCHAR             -- the file's content: the same ledger from another folder replaces, not doubles
 );
+ALTER TABLE rejected_rows ADD COLUMN IF NOT EXISTS file_sha256 VARCHAR;
 
 -- Records kept with a field that could not be read (keep the record, flag the field): the field is stored
 -- as unknown (NULL) and the note says what the ledger held. One row per record and field.
@@ -232,7 +234,8 @@ CREATE TABLE IF NOT EXISTS data_quality_notes (
     record_key      VARCHAR NOT NULL,   -- the record's natural key, joined with ' / '
     unit_name       VARCHAR,            -- the record's unit (units.unit_name), for counts per unit
     column_name     VARCHAR NOT NULL,   -- the field, by Chinese header
-    note            VARCHAR NOT NULL    -- what was wrong and what the ledger held (masked like all text)
+    note            VARCHAR NOT NULL,   -- what was wrong and what the ledger held (masked like all text)
+    file_sha256     VARCHAR             -- the file's content: the same ledger from another folder replaces, not doubles
 );
 
 -- Every alias a unit is known by (its name, its listed aliases), normalised; the resolver's first port of call.
