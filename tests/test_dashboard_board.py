@@ -307,3 +307,25 @@ def test_sensitivity_and_coherence_in_words():
         "维度": ["信访举报", "执纪问责"], "内部一致性系数α": ["0.71", "—"], "指标间平均相关系数": ["—", "—"],
         "与综合指数的相关系数": ["0.50", "—"]}
     assert c.indicators.to_dict("list") == {"维度": ["执纪问责"], "指标": ["立案率"], "与所属维度的相关系数": ["0.33"]}
+
+
+def test_fields_stored_as_unknown_are_counted_per_visible_unit(fixture_board):
+    log = AuditLog()
+    q_team = quality.quality(fixture_board, ANALYST_A)
+    assert list(q_team.notes_by_unit.unit_name) == ["县教育局"] and not q_team.may_see_rejected
+    with pytest.raises(AccessDenied):
+        quality.quality_notes(fixture_board, ANALYST_A, log)
+    q_all = quality.quality(fixture_board, ADMIN)
+    assert set(q_all.notes_by_unit.unit_name) == {"县教育局", "县农业农村局"}
+    assert list(log) == []  # opening the page shows no record
+    notes = quality.quality_notes(fixture_board, ADMIN, log)
+    assert len(notes) == 2 and {"单位", "字段", "说明"} <= set(notes.columns)
+    assert ("view_records", "data_quality_notes") in [(a, t) for a, t, _ in log]
+
+
+def test_an_empty_scope_says_why(fixture_board):
+    stranger = User("x", "analyst", ("第一派组",))
+    reason = quality.empty_scope_reason(fixture_board, stranger)
+    assert "第一派组" in reason and "第一派驻组（6个单位）" in reason and "第二派驻组" in reason
+    assert quality.empty_scope_reason(fixture_board, ANALYST_A) is None
+    assert quality.empty_scope_reason(fixture_board, ADMIN) is None
