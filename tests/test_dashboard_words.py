@@ -79,6 +79,9 @@ def test_every_page_reads_in_words(role, roles, monkeypatch, county_db, users):
         if page == "quality" and "show_rejected" in {t.key for t in at.toggle}:
             at.toggle(key="show_rejected").set_value(True).run()
             _check(at, "rejected rows", role, roles, *paths)
+        if page == "quality" and "show_notes" in {t.key for t in at.toggle}:
+            at.toggle(key="show_notes").set_value(True).run()
+            _check(at, "fields stored as unknown", role, roles, *paths)
     # Another grain reads in words too: months (no warnings, contributions recomputed) and years.
     for grain in ("month", "year"):
         at.selectbox(key="grain").select(grain).run()

@@ -40,7 +40,7 @@ else:
 
 st.subheader("按未知保存的字段")
 st.caption("这些记录已导入并参与统计，但有字段无法识别（不在允许值内、格式不对或缺失），按未知保存。"
-           "常见写法可加入 data/value_aliases.yaml，下次导入即可识别。")
+           "常见写法可加入取值别名表（见数据字典），下次导入即可识别。")
 if len(q.notes_by_unit):
     st.dataframe(q.notes_by_unit.rename(columns=quality.NOTES_BY_UNIT_ZH), hide_index=True)
     if q.may_see_rejected:

@@ -62,7 +62,7 @@ def _typed(col: Column, v: str, scale: float) -> tuple[str, str, str]:
         return f"zt_list({v})", "", ""
     if t == "enum":
         return (f"(CASE {_enum_key(v)} {_whens([(val, val) for val in col.values] + list(col.value_aliases))} END)",
-                q(f"不在允许值内（{'、'.join(col.values)}；同义词可加入 data/value_aliases.yaml）"), "")
+                q(f"不在允许值内（{'、'.join(col.values)}；同义词可加入取值别名表）"), "")
     if t == "person":
         # an ID or phone number written in the name column is neither a name nor to be hashed as one
         return (f"CASE WHEN NOT zt_has_number({v}) THEN zt_pid_person({v}) END",
