@@ -177,7 +177,7 @@ def test_value_aliases_and_a_fourwinds_label_in_the_category(db, tmp_path, zt):
     assert q(db, "SELECT petition_no, channel, category, fourwinds FROM petitions ORDER BY 1") == [
         ("XF-1", "网络举报", "廉洁纪律", "享乐主义"), ("XF-2", "上级转办", "廉洁纪律", None), ("XF-3", None, "组织纪律", None)]
     (note,) = q(db, "SELECT note FROM data_quality_notes")[0]
-    assert "托人带话" in note and "value_aliases.yaml" in note
+    assert "托人带话" in note and "取值别名表" in note  # the README names the file behind the word
 
 
 def test_unit_inside_a_longer_header_and_english_names_only_where_listed(db, tmp_path, zt):
