@@ -38,3 +38,11 @@ def test_scores_equal_but_for_float_noise_tie():
 
     s = np.array([[-0.23570226039551581, 1e-17], [-0.23570226039551576, -6.9e-18], [0.7, np.nan]])
     np.testing.assert_array_equal(rank_scores(s, axis=0), [[2, 1], [2, 1], [1, np.nan]])
+
+
+def test_values_equal_but_for_float_noise_tie_under_a_tolerance():
+    x = np.array([0.1, 0.1 * 7 / 7 + 1e-17, np.nan, 0.30000000000000004, 0.3, 0.1])
+    np.testing.assert_array_equal(rankdata(x, "min", rtol=1e-12), [1, 1, np.nan, 4, 4, 1])
+    np.testing.assert_array_equal(rankdata(x, "average", rtol=1e-12), [2, 2, np.nan, 4.5, 4.5, 2])
+    # without a tolerance the last bit decides
+    assert rankdata(np.array([0.3, 0.30000000000000004]), "min").tolist() == [1, 2]

@@ -60,13 +60,13 @@ def zscore(x: np.ndarray, directions: np.ndarray, mean: float = 0.0, sd: float =
 def rank(x: np.ndarray, directions: np.ndarray) -> np.ndarray:
     """COINr n_rank: average ranks among the units with data, 1 = lowest (after direction)."""
     xd = x * directions
-    return rankdata(xd, method="average", axis=0)
+    return rankdata(xd, method="average", axis=0, rtol=_FLAT)
 
 
 def percentile(x: np.ndarray, directions: np.ndarray, lower: float = 0.0, upper: float = 100.0) -> np.ndarray:
     """COINr n_prank ((min-rank - 1) / (n - 1), in [0, 1]) mapped onto [lower, upper]."""
     xd = x * directions
-    r = rankdata(xd, method="min", axis=0)
+    r = rankdata(xd, method="min", axis=0, rtol=_FLAT)
     n = np.sum(~np.isnan(xd), axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = (r - 1) / (n - 1)

@@ -7,9 +7,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def rankdata(a: np.ndarray, method: str = "average", axis: int = 0) -> np.ndarray:
+def rankdata(a: np.ndarray, method: str = "average", axis: int = 0, rtol: float = 0.0) -> np.ndarray:
     """Ranks (1 = smallest) along `axis`; ties share the lowest rank ("min") or their mean ("average"); NaN
-    values are left out of the ranking and stay NaN. Always float64."""
+    values are left out of the ranking and stay NaN. Always float64.
+
+    rtol > 0: values closer than rtol × (largest magnitude in their row) to the next smaller one tie with it,
+    so float noise (a mean of equal values that differs from them in the last bit, depending on the order
+    it was summed in) cannot decide a rank."""
     if method not in ("min", "average"):
         raise ValueError(f"rank method must be 'min' or 'average', not {method!r}")
     a = np.asarray(a, dtype=float)
@@ -21,7 +25,12 @@ def rankdata(a: np.ndarray, method: str = "average", axis: int = 0) -> np.ndarra
     s = np.take_along_axis(moved, order, axis=-1)
     pos = np.arange(n)
     new = np.ones(s.shape, dtype=bool)  # position starts a run of equal values
-    new[..., 1:] = s[..., 1:] != s[..., :-1]
+    if rtol > 0:
+        with np.errstate(invalid="ignore"):
+            scale = np.nanmax(np.abs(np.where(np.isnan(s), 0.0, s)), axis=-1, keepdims=True)
+            new[..., 1:] = ~(s[..., 1:] - s[..., :-1] <= rtol * scale)
+    else:
+        new[..., 1:] = s[..., 1:] != s[..., :-1]
     first = np.maximum.accumulate(np.where(new, pos, 0), axis=-1)
     if method == "min":
         sorted_ranks = first + 1.0
