@@ -1,4 +1,5 @@
-"""Where COINr's ASEM reference files live (read in place, never copied into the repository)."""
+"""Where COINr's reference files live: the inputs and R's outputs of the shared reference data are read in place
+(never copied into the repository); the few small results the tests pin are in tests/reference (see its README)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,22 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = Path(__file__).resolve().parent / "reference"
+
+
+def _shared(name: str, probe: str, env: str) -> Path:
+    """reference-data/<name> beside the checkout (in any folder above it), or where the environment says."""
+    candidates = [Path(os.environ[env])] if os.environ.get(env) else []
+    candidates += [up / "shared" / "reference-data" / name for up in REPO.parents]
+    for c in candidates:
+        if (c / probe).exists():
+            return c
+    pytest.fail(f"COINr reference data {name} not found; set {env} to its folder")
+
 
 def asem_dir() -> Path:
-    env = os.environ.get("ZHENGTAI_ASEM_DIR")
-    candidates = [Path(env)] if env else []
-    repo = Path(__file__).resolve().parents[1]
-    candidates += [repo.parent / "shared" / "reference-data" / "coinr-asem",
-                   Path("/work/shared/reference-data/coinr-asem")]
-    for c in candidates:
-        if (c / "ASEM_iData.csv").exists():
-            return c
-    pytest.fail(f"COINr ASEM reference data not found in {', '.join(map(str, candidates))}")
+    return _shared("coinr-asem", "ASEM_iData.csv", "ZHENGTAI_ASEM_DIR")
 
 
 def asem() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -28,3 +34,12 @@ def asem() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def asem_ref(name: str) -> pd.DataFrame:
     return pd.read_csv(asem_dir() / name).set_index("uCode")
+
+
+def coinr_full_dir() -> Path:
+    """COINr's full example coin: iData, iMeta and every stage."""
+    return _shared("coinr-full", "iData.csv", "ZHENGTAI_COINR_FULL_DIR")
+
+
+def reference(name: str) -> pd.DataFrame:
+    return pd.read_csv(REFERENCE / name)

@@ -140,9 +140,28 @@ def test_geometric_mean_by_hand_with_zero_shift():
         compute(data, meta, IndexSettings(aggregate="geom", geom_zero="error"))
 
 
+def test_generalised_mean_by_hand():
+    """COINr a_genmean on min-max 0-100 (floor 0): (sum w x^p / sum w)^(1/p); one severe child counts for more
+    than its weight, and p = 1 is the arithmetic mean."""
+    data, meta = two_level()
+    data.loc[2, ["a", "b", "c"]] = [10, 0, 3]  # z: a -> 100, b -> 0, c -> 50; weights a 1, b 3 (P), P 2, Q 1
+    res = compute(data, meta, IndexSettings(aggregate="genmean", p=2))
+    p_z = np.sqrt((1 * 100 ** 2 + 3 * 0) / 4)
+    idx = np.sqrt((2 * p_z ** 2 + 1 * 50 ** 2) / 3)
+    assert np.isclose(res.scores.loc["z", "P"], p_z) and np.isclose(res.index["z"], idx)
+    arith = compute(data, meta, IndexSettings())
+    assert res.index["z"] > arith.index["z"]  # 50.0 vs 41.7: the severe child is not averaged away
+    assert np.allclose(compute(data, meta, IndexSettings(aggregate="genmean", p=1)).index, arith.index)
+    shares = res.contributions.loc["z"] / idx  # split by w x^p: P gets 2 p_z^2 / (3 idx^2), all of it from a
+    assert np.isclose(shares["a"], 2 * p_z ** 2 / (3 * idx ** 2)) and shares["b"] == 0
+    assert np.allclose(res.contributions.sum(axis=1), res.index, atol=1e-9)
+    with pytest.raises(UserError, match="p"):
+        IndexSettings(aggregate="genmean", p=0.5)
+
+
 def test_contributions_sum_to_score_with_missing_data_everywhere():
     data, meta = two_level()
-    for agg in ("arith", "geom"):
+    for agg in ("arith", "geom", "genmean"):
         for nm in ("minmax", "zscore", "rank", "percentile"):
             res = compute(data, meta, IndexSettings(aggregate=agg, normalise=nm))
             assert np.allclose(res.contributions.sum(axis=1), res.index, atol=1e-9), (agg, nm)

@@ -28,7 +28,7 @@ matrices = st.integers(min_value=3, max_value=12).flatmap(
     lambda n: arrays(np.float64, (n, N_IND), elements=values))
 methods = st.fixed_dictionaries({
     "normalise": st.sampled_from(["minmax", "zscore", "rank", "percentile"]),
-    "aggregate": st.sampled_from(["arith", "geom"]),
+    "aggregate": st.sampled_from(["arith", "geom", "genmean"]),
     "impute": st.sampled_from(["none", "mean"]),
     "treat": st.sampled_from(["none", "winsorise"]),
 })

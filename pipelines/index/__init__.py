@@ -21,14 +21,16 @@ API
 ---
 IndexSettings(...)                      dataclass of every choice (see its docstring); .to_dict(),
                                         .to_json(), IndexSettings.from_dict(d) / .from_json(s),
-                                        .replace(**changes). Defaults: no denomination, no imputation,
-                                        no treatment, minmax 0-100, iMeta weights, arithmetic mean.
+                                        .replace(**changes). Defaults: no denomination, no screening,
+                                        no imputation, no treatment, minmax 0-100, iMeta weights,
+                                        arithmetic mean (also geometric, and generalised of order p).
 compute(data, meta, settings=None) -> IndexResult
     .settings (dict), .treated, .normalised (units x indicators), .scores (units x aggregates, all
     levels, top code last), .ranks (1 = highest), .weights, .effective_weights (Series by iCode),
     .contributions (units x indicators; each row sums to the top score), .treatment (per-indicator log),
-    .imputed (mask), .index (top score Series), .aggregated (normalised + scores, as COINr),
-    .table() (uCode, then score and rank of every aggregate, top first).
+    .imputed (mask), .screened_out (units dropped by screening), .index (top score Series),
+    .aggregated (normalised + scores, as COINr), .table(digits=None) (uCode, then score and rank of every
+    aggregate, top first; with digits, ranks of the rounded scores, ties sharing the best rank).
 uncertainty(data, meta, settings=None, n_draws=1000, weight_noise=0.25,
             normalisations=("minmax", "zscore"), aggregations=("arith", "geom"),
             leave_one_out=True, seed=0, keep_draws=True) -> UncertaintyResult
@@ -47,8 +49,8 @@ ahp_weights(matrix, cr_max=0.1) -> (weights, lambda_max, CR); raises AHPInconsis
 entropy_weights(x), pca_weights(x), topsis(matrix, weights, types)
 build_framework(meta) -> Framework      validated hierarchy (raises UserError with one line).
 
-Steps and their COINr counterparts: Denominate -> Impute -> Treat -> Normalise -> (weights) ->
-Aggregate. Outlier treatment follows COINr's Treat() defaults, including its pass rule (an indicator
+Steps and their COINr counterparts: Denominate -> Screen (units, byNA) -> Impute -> Treat -> Normalise ->
+(weights) -> Aggregate (a_amean, a_gmean, a_genmean). Outlier treatment follows COINr's Treat() defaults, including its pass rule (an indicator
 passes if |skew| < 2 OR kurtosis < 3.5); treat_rule="both" requires both.
 
 All bad input (missing columns, Parent not in hierarchy, unknown method) raises

@@ -34,6 +34,7 @@ def aggregate_level(
     floor: float = 0.0,
     shift: float = 1.0,
     geom_zero: str = "shift",
+    p: float = 2.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Aggregate children `x` (units x children) into parents.
 
@@ -55,6 +56,11 @@ def aggregate_level(
             if np.any(xs <= 0):
                 raise UserError("geometric mean: a value lies below the scale floor; raise geom_shift")
         num = np.log(xs) @ m
+    elif method == "genmean":
+        xs = np.where(present, x - floor, 0.0)
+        if np.any(xs < -1e-9 * max(1.0, abs(floor))):
+            raise UserError("generalised mean: a value lies below the scale floor")
+        num = np.maximum(xs, 0.0) ** p @ m
     else:
         raise UserError(f"unknown aggregate method {method!r}")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -62,6 +68,8 @@ def aggregate_level(
     mean[~(den > 0)] = np.nan
     if method == "geom":
         mean = np.exp(mean) + (0.0 if geom_zero == "error" else floor - shift)
+    elif method == "genmean":
+        mean = mean ** (1.0 / p) + floor
     with np.errstate(invalid="ignore", divide="ignore"):
         rw = np.where(present, weights[None, :] / den[:, parent_of], 0.0)
     rw[~np.isfinite(rw)] = 0.0
@@ -76,6 +84,7 @@ def contributions(
     floor: float = 0.0,
     shift: float = 1.0,
     geom_zero: str = "shift",
+    p: float = 2.0,
 ) -> np.ndarray:
     """Each indicator's contribution to the top score, per unit (units x indicators).
 
@@ -92,6 +101,8 @@ def contributions(
     when x' >= 1, i.e. geom_shift >= 1, and fall back to w_j when the parent sits at the floor).
     An indicator's contribution is the top score times the product of the shares along its path; the
     shares of each parent sum to 1, so contributions again add up to the top score.
+
+    Generalised mean: the same with shares s_j = w_j (x_j - a)^p / sum_k w_k (x_k - a)^p.
     """
     n_units = values[0].shape[0]
     top = values[-1][:, 0]
@@ -101,7 +112,9 @@ def contributions(
             step = renorm[k]
         else:
             child = values[k]
-            if geom_zero == "error":
+            if method == "genmean":
+                lx = np.maximum(np.where(np.isnan(child), 0.0, child - floor), 0.0) ** p
+            elif geom_zero == "error":
                 lx = np.log(np.where(np.isnan(child), 1.0, child))
             else:
                 lx = np.log(np.where(np.isnan(child), 1.0, child - floor + shift))

@@ -31,6 +31,7 @@ class IndexResult:
     treatment          per-indicator log of the outlier treatment (action, points winsorised, skew and
                        kurtosis before/after)
     imputed            units x indicators, True where a value was filled in
+    screened_out       units dropped by screening (settings.screen), in input order
     """
 
     settings: dict
@@ -44,6 +45,7 @@ class IndexResult:
     contributions: pd.DataFrame
     treatment: pd.DataFrame
     imputed: pd.DataFrame
+    screened_out: list[str] = field(default_factory=list)
 
     @property
     def top(self) -> str:
@@ -59,12 +61,20 @@ class IndexResult:
         """Normalised indicators followed by every aggregate (COINr's "Aggregated" data set)."""
         return pd.concat([self.normalised, self.scores], axis=1)
 
-    def table(self) -> pd.DataFrame:
-        """uCode first, then, for every aggregate from the top down, its score and its rank."""
+    def table(self, digits: int | None = None) -> pd.DataFrame:
+        """uCode first, then, for every aggregate from the top down, its score and its rank. With `digits`,
+        scores are rounded to that many decimals and ranked on the rounded value, ties sharing the best rank
+        (competition ranking, 1-2-2-4), as published tables and COINr's get_results do."""
         cols = {}
         for code in reversed(self.scores.columns):
-            cols[code] = self.scores[code]
-            cols[f"{code}_rank"] = self.ranks[code].astype("Int64")
+            if digits is None:
+                cols[code] = self.scores[code]
+                cols[f"{code}_rank"] = self.ranks[code].astype("Int64")
+            else:
+                shown = self.scores[code].round(digits)
+                cols[code] = shown
+                cols[f"{code}_rank"] = pd.Series(rank_desc(shown.to_numpy()[:, None])[:, 0],
+                                                 index=shown.index).astype("Int64")
         out = pd.DataFrame(cols, index=self.scores.index)
         return out.reset_index()
 
@@ -79,10 +89,12 @@ class Prepared:
     treated: np.ndarray
     imputed: np.ndarray
     treatment: pd.DataFrame
+    screened_out: list[str] = field(default_factory=list)
+    unscored: np.ndarray | None = None  # units with fewer indicators observed than settings.min_indicators
 
 
 def prepare(data: pd.DataFrame, meta: pd.DataFrame, settings: IndexSettings) -> Prepared:
-    """Validate inputs, then denominate, impute and treat outliers."""
+    """Validate inputs, then denominate, screen units, impute and treat outliers."""
     if not isinstance(settings, IndexSettings):
         raise UserError("settings must be an IndexSettings")
     settings.validate()
@@ -93,6 +105,13 @@ def prepare(data: pd.DataFrame, meta: pd.DataFrame, settings: IndexSettings) -> 
     if "uCode" not in data.columns:
         data = data.reset_index()
     x = treatment.denominate(data, x, fw.indicators, settings.denominate, fw.denominators)
+    screened_out: list[str] = []
+    if settings.screen is not None:
+        keep = np.mean(~np.isnan(x), axis=1) >= float(settings.screen) - 1e-12
+        if not keep.any():
+            raise UserError(f"screening at {settings.screen:g} leaves no unit: every unit has less data than that")
+        screened_out = [str(u) for u in units[~keep]]
+        units, x, data = units[keep], x[keep], data.iloc[np.flatnonzero(keep)].reset_index(drop=True)
     groups = None
     if settings.impute.startswith("group"):
         if settings.impute_group not in data.columns:
@@ -106,7 +125,10 @@ def prepare(data: pd.DataFrame, meta: pd.DataFrame, settings: IndexSettings) -> 
     else:
         xt = xi
         log = pd.DataFrame({"action": "none"}, index=pd.Index(fw.indicators, name="iCode"))
-    return Prepared(fw, units, x, xt, imputed, log)
+    unscored = None
+    if settings.min_indicators is not None:
+        unscored = np.sum(~missing, axis=1) < int(settings.min_indicators)
+    return Prepared(fw, units, x, xt, imputed, log, screened_out, unscored)
 
 
 def rank_desc(scores: np.ndarray) -> np.ndarray:
@@ -123,7 +145,7 @@ def aggregate_all(norm: np.ndarray, fw: Framework, settings: IndexSettings, floo
         w = weighting.level_weights(settings.weights, values[-1], lv.weights, lv.children, lv.parent_of,
                                     lv.parents, settings)
         s, rw = aggregation.aggregate_level(values[-1], lv.parent_of, w, len(lv.parents), settings.aggregate,
-                                            floor, settings.geom_shift, settings.geom_zero)
+                                            floor, settings.geom_shift, settings.geom_zero, settings.p)
         values.append(s)
         renorm.append(rw)
         used.append(w)
@@ -142,8 +164,11 @@ def compute_prepared(prep: Prepared, settings: IndexSettings) -> IndexResult:
     norm = normalisation.normalise(prep.treated, fw.directions, fw.targets, settings)
     floor = normalisation.scale_floor(norm, settings)
     values, renorm, used = aggregate_all(norm, fw, settings, floor)
+    if prep.unscored is not None and prep.unscored.any():
+        for v in values[1:]:
+            v[prep.unscored] = np.nan
     contrib = aggregation.contributions(values, renorm, [lv.parent_of for lv in fw.levels], settings.aggregate,
-                                        floor, settings.geom_shift, settings.geom_zero)
+                                        floor, settings.geom_shift, settings.geom_zero, settings.p)
     units = prep.units
     agg_codes = [c for lv in fw.levels for c in lv.parents]
     scores = pd.DataFrame(np.hstack(values[1:]), index=units, columns=agg_codes)
@@ -164,4 +189,5 @@ def compute_prepared(prep: Prepared, settings: IndexSettings) -> IndexResult:
         contributions=pd.DataFrame(contrib, index=units, columns=list(fw.indicators)),
         treatment=prep.treatment,
         imputed=pd.DataFrame(prep.imputed, index=units, columns=list(fw.indicators)),
+        screened_out=list(prep.screened_out),
     )

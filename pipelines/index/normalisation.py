@@ -113,6 +113,8 @@ def normalise(x: np.ndarray, directions: np.ndarray, targets: np.ndarray, settin
         return percentile(x, directions, lo, hi)
     if method == "target":
         return target(x, directions, targets, lo, hi, settings.target_cap)
+    if method == "none":
+        return x * directions
     raise UserError(f"unknown normalise method {method!r}")
 
 
@@ -130,6 +132,8 @@ def scale_floor(normalised: np.ndarray, settings) -> float:
         return float(min(lo, obs))
     if settings.normalise == "rank":
         return 1.0
+    if settings.normalise == "none":  # no scale of its own: the observed minimum
+        return float(np.nanmin(normalised)) if np.isfinite(normalised).any() else 0.0
     n = max(int(normalised.shape[0]), 1)
     m, s = settings.zscore
     return float(m - s * (n - 1) / np.sqrt(n))

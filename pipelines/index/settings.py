@@ -7,6 +7,7 @@ traced to the exact recipe that made it. All fields are plain JSON types.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -14,21 +15,26 @@ from pipelines.errors import UserError
 
 IMPUTATIONS = ("none", "mean", "median", "zero", "group-mean", "group-median")
 TREATMENTS = ("none", "winsorise", "log")
-NORMALISATIONS = ("minmax", "zscore", "rank", "percentile", "target")
+NORMALISATIONS = ("minmax", "zscore", "rank", "percentile", "target", "none")
 WEIGHTINGS = ("meta", "equal", "ahp", "entropy", "pca")
-AGGREGATIONS = ("arith", "geom")
+AGGREGATIONS = ("arith", "geom", "genmean")
 
 
 @dataclass
 class IndexSettings:
     """The recipe of a composite indicator, step by step (JRC/OECD Handbook order).
 
-    Steps run in this order: denomination -> imputation -> outlier treatment -> normalisation
+    Steps run in this order: denomination -> screening -> imputation -> outlier treatment -> normalisation
     -> weighting -> aggregation (level by level up the hierarchy).
 
     denominate       None (default, as COINr's ASEM example: raw indicators), "meta" (divide each
                      indicator by the column its iMeta `Denominator` names; indicators without one are
                      left alone), a column name (divide every indicator by it) or {indicator: column}.
+    screen           None (default) or a share in (0, 1]: units with less than that share of their indicators
+                     present (after denomination, before imputation: the JRC order, COINr Screen with
+                     unit_screen = "byNA" and dat_thresh = share) are dropped from the results.
+    min_indicators   None (default) or N >= 1: units with fewer than N indicators observed (before
+                     imputation) keep their row but get no score at any level (too little data to rank).
     impute           "none" | "mean" | "median" | "zero" | "group-mean" | "group-median" (COINr i_mean,
                      i_median, i_mean_grp, i_median_grp). Group variants need `impute_group` (a group
                      column of the data); a unit whose whole group is missing stays missing, as in COINr.
@@ -44,13 +50,16 @@ class IndexSettings:
                      (COINr n_prank: (min-rank - 1)/(n - 1), mapped to bounds); "target" (COINr
                      n_dist2targ on the iMeta `Target` column, mapped to bounds, capped at the target when
                      `target_cap`). Direction is applied first (x * Direction), as COINr does; "target"
-                     uses the direction inside its formula.
+                     uses the direction inside its formula; "none" (values as they are, direction applied:
+                     for indicators already on a common scale).
     weights          "meta" (iMeta Weight column) | "equal" | "ahp" (pairwise matrices in `ahp`:
                      {aggregate code: {"children": [codes...], "matrix": [[...]]}}, Saaty CR must be
                      <= ahp_cr_max; aggregates without a matrix keep their iMeta weights) | "entropy" |
                      "pca" (data-driven methods are computed, for every aggregate, from the values of its
                      children at aggregation time). `weight_overrides` ({iCode: weight}) is applied last.
-    aggregate        "arith" (weighted arithmetic mean) | "geom" (weighted geometric mean). Missing
+    aggregate        "arith" (weighted arithmetic mean) | "geom" (weighted geometric mean) | "genmean"
+                     (weighted generalised mean of order `p`, COINr a_genmean; p > 1 lets a high child count
+                     for more than its weight: partly non-compensatory, for risk). Missing
                      children are skipped and the others' weights renormalised (COINr a_amean/a_gmean).
     geom_zero        how the geometric mean copes with zeros: "shift" (default) computes
                      exp(sum w log(x - a + c)) + a - c, where a is the lower bound of the normalised
@@ -61,6 +70,8 @@ class IndexSettings:
     """
 
     denominate: None | str | dict[str, str] = None
+    screen: float | None = None
+    min_indicators: int | None = None
     impute: str = "none"
     impute_group: str | None = None
     treat: str = "none"
@@ -79,6 +90,7 @@ class IndexSettings:
     aggregate: str = "arith"
     geom_zero: str = "shift"
     geom_shift: float = 1.0
+    p: float = 2.0
 
     def __post_init__(self) -> None:
         self.bounds = tuple(float(b) for b in self.bounds)  # JSON round trips give lists
@@ -102,8 +114,14 @@ class IndexSettings:
             raise UserError(f"zscore must be (mean, sd) with sd > 0, got {self.zscore}")
         if self.winsorise_max < 0:
             raise UserError("winsorise_max must be >= 0")
+        if not (math.isfinite(float(self.p)) and float(self.p) >= 1):
+            raise UserError(f"p (order of the generalised mean) must be a number >= 1, got {self.p}")
         if not self.geom_shift > 0:
             raise UserError("geom_shift must be > 0")
+        if self.screen is not None and not 0 < float(self.screen) <= 1:
+            raise UserError(f"screen must be a share of indicators in (0, 1], got {self.screen}")
+        if self.min_indicators is not None and int(self.min_indicators) < 1:
+            raise UserError(f"min_indicators must be at least 1, got {self.min_indicators}")
         if self.denominate is not None and not isinstance(self.denominate, (str, dict)):
             raise UserError("denominate must be None, 'meta', a column name or {indicator: column}")
 

@@ -65,27 +65,35 @@ class UncertaintyResult:
 
 
 class _Model:
-    """Top-level scores for stacks of runs; all inputs fixed except the sampled factors."""
+    """Top-level scores for stacks of runs; all inputs fixed except the sampled factors.
+
+    Every mean is a weighted arithmetic mean of transformed values, mapped back: arith (identity), geom
+    (log of the shifted value, exp back), genmean ((x - floor)^p, p-th root back)."""
 
     def __init__(self, fw, norms: dict[str, tuple[np.ndarray, float]], base_w: list[np.ndarray], settings):
         self.fw = fw
         self.norms = norms
         self.base_w = base_w
         self.shift = settings.geom_shift
+        self.p = float(settings.p)
         self.splits = np.cumsum([len(w) for w in base_w])[:-1]
         self.groups = [[np.flatnonzero(lv.parent_of == k) for k in range(len(lv.parents))] for lv in fw.levels]
-        self._inputs: dict[tuple[str, bool], tuple] = {}
+        self._inputs: dict[tuple[str, str], tuple] = {}
 
-    def _level1_inputs(self, nname: str, geom: bool, floor: float):
-        """Indicator values (children x units, contiguous) with missing as 0, logs for geom; cached."""
-        key = (nname, geom)
+    def _forward(self, x: np.ndarray, aname: str, floor: float) -> np.ndarray:
+        if aname == "geom":
+            return np.log(x - floor + self.shift)
+        if aname == "genmean":
+            return np.maximum(x - floor, 0.0) ** self.p
+        return x
+
+    def _level1_inputs(self, nname: str, aname: str, floor: float):
+        """Indicator values (children x units, contiguous) with missing as 0, transformed for the mean; cached."""
+        key = (nname, aname)
         if key not in self._inputs:
             x = self.norms[nname][0]
             present = ~np.isnan(x)
-            if geom:
-                xv = np.where(present, np.log(np.where(present, x - floor + self.shift, 1.0)), 0.0)
-            else:
-                xv = np.where(present, x, 0.0)
+            xv = np.where(present, self._forward(np.where(present, x, floor), aname, floor), 0.0)
             full = [bool(present[:, g].all()) for g in self.groups[0]]
             self._inputs[key] = (np.ascontiguousarray(xv.T), np.ascontiguousarray(present.T, dtype=float), full)
         return self._inputs[key]
@@ -109,12 +117,11 @@ class _Model:
         """Top scores of a chunk of runs. Arrays are laid out (codes, runs, units) so that every
         per-code slice is contiguous; a missing-free block skips the weight-renormalisation product."""
         floor = self.norms[nname][1]
-        geom = aname == "geom"
         ws = np.split(mult, self.splits, axis=1)
         ws = [w * b[None, :] for w, b in zip(ws, self.base_w)]
         has = excl >= 0
         ws[0][np.flatnonzero(has), excl[has]] = 0.0
-        xv_t, pres_t, full = self._level1_inputs(nname, geom, floor)
+        xv_t, pres_t, full = self._level1_inputs(nname, aname, floor)
         w = ws[0]
         groups = self.groups[0]
         vals = np.empty((len(groups), w.shape[0], xv_t.shape[1]))
@@ -122,7 +129,7 @@ class _Model:
             wg = np.ascontiguousarray(w[:, g])
             np.matmul(wg, xv_t[g], out=vals[k])
             den = wg.sum(axis=1)[:, None] if full[k] else wg @ pres_t[g]
-            self._finish(vals[k], den, geom, floor)
+            self._finish(vals[k], den, aname, floor)
         for lvl, w in zip(range(1, len(self.groups)), ws[1:]):
             groups = self.groups[lvl]
             nxt = np.empty((len(groups), w.shape[0], vals.shape[2]))
@@ -134,8 +141,8 @@ class _Model:
                 for c in g:
                     v = vals[c]
                     miss = np.isnan(v)
-                    if geom:
-                        v = np.log(v - (floor - self.shift))
+                    if aname != "arith":
+                        v = self._forward(np.where(miss, floor, v), aname, floor)
                     if miss.any():
                         v = np.where(miss, 0.0, v)
                         if den_full:
@@ -145,20 +152,23 @@ class _Model:
                     else:
                         den += w[:, c, None]
                     acc += w[:, c, None] * v
-                self._finish(acc, den, geom, floor)
+                self._finish(acc, den, aname, floor)
             vals = nxt
         return vals[0]
 
-    def _finish(self, num, den, geom, floor):
-        """In place: num / den, missing where no weight, back from logs for geom."""
+    def _finish(self, num, den, aname, floor):
+        """In place: num / den, missing where no weight, mapped back from the mean's transform."""
         with np.errstate(invalid="ignore", divide="ignore"):
             np.divide(num, den, out=num)
         bad = ~(den > 0)
         if bad.any():
             num[np.broadcast_to(bad, num.shape)] = np.nan
-        if geom:
+        if aname == "geom":
             np.exp(num, out=num)
             num += floor - self.shift
+        elif aname == "genmean":
+            np.power(np.maximum(num, 0.0, where=~np.isnan(num), out=num), 1.0 / self.p, out=num)
+            num += floor
         return num
 
 
@@ -265,6 +275,8 @@ def uncertainty(
     design = {key: np.concatenate([blk[key] for _, blk in blocks]) for key in a}
     scores = model.top_scores(design["weights"], design["normalisation"], design["aggregation"],
                               design["exclusion"], norm_names, agg_names)
+    if prep.unscored is not None:
+        scores[:, prep.unscored] = np.nan  # too few indicators observed: never ranked
     ranks = _rank_rows(scores)
     n_runs = ranks.shape[0]
 
@@ -301,6 +313,8 @@ def uncertainty(
         n_ = np.full(p, norm_names.index(settings.normalise))
         a_ = np.full(p, agg_names.index(settings.aggregate))
         s_loo = model.top_scores(np.ones((p, n_w)), n_, a_, np.arange(p), norm_names, agg_names)
+        if prep.unscored is not None:
+            s_loo[:, prep.unscored] = np.nan
         shift = _rank_rows(s_loo).T - nominal.ranks[fw.top].to_numpy()[:, None]
         loo_shift = pd.DataFrame(shift, index=units, columns=list(fw.indicators))
         loo_summary = pd.DataFrame({"mean_abs_shift": np.nanmean(np.abs(shift), axis=0),
