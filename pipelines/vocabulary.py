@@ -142,7 +142,7 @@ def setting_rows(settings: Mapping, groups: Mapping[str, str] | None = None) -> 
 
 _SETTING_GROUP = {"grains": "grain", "impute": "impute", "normalisation_basis": "normalisation_basis",
                   "treat": "treat", "normalise": "normalise", "weights": "weights", "aggregate": "aggregate",
-                  "method": "grade_method", "basis": "normalisation_basis", "normalisations": "normalise",
+                  "basis": "normalisation_basis", "normalisations": "normalise",
                   "aggregations": "aggregate"}
 
 
@@ -153,10 +153,8 @@ def _setting_value(path: str, value) -> str:
         return f"{value:g}分"
     if path == "uncertainty.weight_noise":
         return f"±{float(value) * 100:g}%"
-    if path == "grades.quantiles":
-        return "第" + "、".join(f"{float(q) * 100:g}" for q in value) + "百分位"
-    if path == "grades.fixed":
-        return "、".join(f"{float(v):g}" for v in value) + "分"
+    if path == "warnings.min_records":
+        return "、".join(f"{int(v)}" for v in value) + "条"
     if isinstance(value, bool):
         return yes_no(value)
     if isinstance(value, (list, tuple)):

@@ -54,16 +54,24 @@ INDICATORS = [
 DIMENSIONS = list(dict.fromkeys(i[2] for i in INDICATORS))
 QUARTERS = [f"{y}Q{q}" for y in (2023, 2024) for q in (1, 2, 3, 4)]
 YEARS = ["2023", "2024"]
-GRADE_CUTS = {"红": 75.0, "橙": 60.0, "黄": 45.0}  # score ≥ cut → grade, else 绿
+# Grades follow the build's evidence rule (pipelines/analysis/grading.py): the lower of the score band (equal
+# weights, arithmetic mean) and the highest warning; every unit-period has records.
 # A warning message and a unit alias that begin like spreadsheet formulas, for the export test.
 FORMULA_MESSAGE = '=HYPERLINK("http://example.invalid","点击")'
 
 
-def _grade(score: np.ndarray) -> np.ndarray:
-    out = np.full(score.shape, "绿", dtype=object)
-    for g, cut in sorted(GRADE_CUTS.items(), key=lambda kv: kv[1]):
-        out[score >= cut] = g
-    return out
+def _bands():
+    from pipelines.analysis import grading
+
+    return grading.bands({d: [1.0 for i in INDICATORS if i[2] == d] for d in DIMENSIONS},
+                         {d: 1.0 for d in DIMENSIONS}, "arith", 1.0)
+
+
+def _grade(score: np.ndarray, warning: np.ndarray, band) -> np.ndarray:
+    from pipelines.analysis import grading
+
+    code, _ = grading.grade(score, band, warning, np.ones(score.shape))
+    return grading.labels(code)
 
 
 def _periods() -> list[tuple[str, str, int]]:
@@ -92,13 +100,15 @@ def build_fixture(db: str | Path, *, seed: int = 7, publish_snapshot: bool = Tru
     units_df["run_id"], units_df["row_hash"], units_df["loaded_at"] = 1, "h", now
     con.execute("INSERT INTO units BY NAME SELECT * FROM units_df")
 
+    bands = _bands()
     settings = {
         "missing": "leave_out",
         "normalisation": "minmax",
         "weights": "equal",
         "aggregation": "arithmetic",
-        "grades": {"method": "fixed", "basis": "panel", "quantiles": [0.5, 0.8, 0.95],
-                   "fixed": sorted(GRADE_CUTS.values())},
+        "engine": {"aggregate": "arith", "p": 1.0},
+        "grades": {"grains": ["quarter", "year"]},
+        "grade_bands": {"index": list(bands.index), "dimensions": {d: list(v) for d, v in bands.dimensions.items()}},
     }
     con.execute(
         "INSERT INTO build_runs VALUES (?, ?, 'fixture-1', 'abc123', ?, 'complete', 1.5)",
@@ -138,7 +148,8 @@ def build_fixture(db: str | Path, *, seed: int = 7, publish_snapshot: bool = Tru
         index = dim_scores.mean(1)
         contrib = norm / n_i  # equal weights: contributions add up to the index
         rank = (-index).argsort().argsort() + 1
-        grade = _grade(index)
+        level = np.where(raw >= 4.5, 3, np.where(raw >= 4.0, 2, 1)) * flagged  # the warnings' grades below
+        grade = _grade(index, level.max(1), bands.index)
         for u, (name, kind, sector, team, hc) in enumerate(UNITS):
             for i, ind in enumerate(INDICATORS):
                 iv_rows.append(
@@ -162,14 +173,16 @@ def build_fixture(db: str | Path, *, seed: int = 7, publish_snapshot: bool = Tru
             score_rows.append(
                 (BUILD, grain, period, name, "index", index[u], int(rank[u]), max(1.0, rank[u] - 1.5),
                  min(n_u, rank[u] + 1.5), grade[u], 1, None if prev is None else index[u] - prev, None,
-                 bool(prev is not None and index[u] - prev > 5))
+                 bool(prev is not None and index[u] - prev > 5), int(level[u].max()), int(hc / 10))
             )
             prev_index[(grain, name)] = index[u]
             for d, dim in enumerate(DIMENSIONS):
                 drank = (-dim_scores[:, d]).argsort().argsort() + 1
+                dlevel = int(level[u, dim_of == d].max())
                 score_rows.append(
                     (BUILD, grain, period, name, dim, dim_scores[u, d], int(drank[u]), None, None,
-                     _grade(dim_scores[u : u + 1, d])[0], 1, None, None, None)
+                     _grade(dim_scores[u : u + 1, d], np.array([dlevel]), bands.of(dim))[0], 1, None, None, None,
+                     dlevel, int(hc / 10))
                 )
     # executemany is slow in DuckDB: insert through DataFrames.
     # Named columns (BY NAME): the results contract may grow columns the fixture does not fill.
@@ -177,7 +190,7 @@ def build_fixture(db: str | Path, *, seed: int = 7, publish_snapshot: bool = Tru
         "indicator_values": "build_id grain period unit_name indicator_id numerator denominator value sample status "
                             "normalised percentile sector_percentile threshold flagged",
         "unit_scores": "build_id grain period unit_name level score rank rank_p05 rank_p95 grade sector_rank "
-                       "change_prev change_yoy rising",
+                       "change_prev change_yoy rising warning_level records",
         "contributions": "build_id grain period unit_name indicator_id dimension contribution",
         "warnings": "build_id warning_id grain period unit_name indicator_id grade value threshold rule message status",
         "warning_evidence": "build_id warning_id source_table record_key record_date summary",
@@ -197,7 +210,8 @@ def build_fixture(db: str | Path, *, seed: int = 7, publish_snapshot: bool = Tru
             con.execute("INSERT INTO coherence VALUES (?, ?, ?, ?, 'cronbach_alpha', 0.71)", [BUILD, grain, period, dim])
         for name in [u[0] for u in UNITS]:
             con.execute(
-                "INSERT INTO portraits VALUES (?, ?, ?, ?, ?, '[]', '{}', ?)",
+                "INSERT INTO portraits BY NAME SELECT ? AS build_id, ? AS grain, ? AS period, ? AS unit_name, "
+                "? AS summary, '[]' AS drivers, '{}' AS peers, ? AS themes",
                 [BUILD, grain, period, name, f"{name}本期政治生态风险处于可控水平，需关注信访举报维度。",
                  json.dumps([{"theme": "违规收受礼金", "count": 3}], ensure_ascii=False)],
             )

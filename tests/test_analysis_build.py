@@ -97,7 +97,10 @@ def test_build_fills_every_result_table(built):
     (n_builds, status), = q(db, "SELECT count(*), any_value(status) FROM build_runs")
     assert n_builds == 1 and status == "complete"
     stamp = json.loads(q(db, "SELECT settings FROM build_runs")[0][0])
-    assert stamp["catalogue_version"] and stamp["index"]["normalise"] == "minmax"
+    assert stamp["catalogue_version"] and stamp["index"]["normalise"] == "severity"
+    # the engine aggregated the severities as they are: what a reader needs to recompute the scores
+    assert stamp["engine"]["normalise"] == "none" and stamp["engine_input"] == "normalised"
+    assert len(stamp["grade_bands"]["index"]) == 3
     assert q(db, "SELECT count(DISTINCT build_id) FROM unit_scores")[0][0] == 1
 
 
@@ -123,6 +126,23 @@ def test_scores_bounded_ranked_and_graded(built):
     lo, hi, rank = q(db, """SELECT rank_p05, rank_p95, rank FROM unit_scores
                             WHERE level = 'index' AND grain = 'year' AND period = '2024' ORDER BY rank LIMIT 1""")[0]
     assert 1 <= lo <= hi <= 12
+
+
+def test_grades_follow_the_evidence_rule(built):
+    """The hard checks of the grading rule on every unit-period of the build."""
+    db, _ = built
+    # a unit-period with no ledger record is 绿, at every level
+    assert q(db, "SELECT count(*) FROM unit_scores WHERE records = 0 AND grade <> '绿'")[0][0] == 0
+    # no zero score is coloured, at any level (dimension colours come from the same rule, not from quantiles)
+    assert q(db, "SELECT count(*) FROM unit_scores WHERE score = 0 AND grade <> '绿'")[0][0] == 0
+    # 红/橙 need a 红/橙 warning on enough records behind them
+    assert q(db, """SELECT count(*) FROM unit_scores
+                    WHERE (grade = '红' AND warning_level < 3) OR (grade = '橙' AND warning_level < 2)
+                       OR (grade = '黄' AND warning_level < 1)""")[0][0] == 0
+    assert q(db, "SELECT count(*) FROM warnings WHERE grade = '红' AND records < 3")[0][0] == 0
+    assert q(db, "SELECT count(*) FROM warnings WHERE grade = '橙' AND records < 2")[0][0] == 0
+    # the grade is explained: every graded row has its basis
+    assert q(db, "SELECT count(*) FROM unit_scores WHERE grade IS NOT NULL AND grade_basis IS NULL")[0][0] == 0
 
 
 def test_warnings_carry_evidence_rows_that_exist(built):
@@ -226,7 +246,8 @@ def test_cli_scores_explain_and_errors(built, capsys):
     db, _ = built
     assert main(["scores", "--db", str(db), "--period", "2024", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert len(out) == 12 and out[0]["rank"] == 1 and out[0]["grade"] in ("红", "橙")
+    assert len(out) == 12 and out[0]["rank"] == 1 and out[0]["grade"] in ("红", "橙", "黄", "绿")
+    assert out[0]["grade_basis"] and out[0]["records"] >= 1
     assert {"rank_p05", "rank_p95", "top_drivers"} <= out[0].keys()
     assert main(["scores", "--db", str(db), "--period", "2024Q4", "--format", "csv", "--top", "3"]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 4

@@ -92,8 +92,11 @@ def test_calendar_covers_every_grain(con):
 
 
 def test_densities_per_100_staff_per_year(con):
-    assert val(con, "petition_density", "2023", "甲局") == pytest.approx(4 / 2.0)          # 4 / (200/100 · 1 year)
-    assert val(con, "petition_density", "2023", "乙局") == pytest.approx(2 / 0.5)
+    # petitions count as far as they can be believed (credible_reports): 甲局 2023 has 2 substantiated, 1 found
+    # untrue and 1 open, which counts its substantiation rate shrunk to 1.5/4: (2 + 1.5) / (3 + 4) = 0.5
+    assert val(con, "petition_density", "2023", "甲局") == pytest.approx(2.5 / 2.0)        # per (200/100 · 1 year)
+    assert val(con, "petition_density", "2023", "甲局", "sample") == 4                     # records it rests on
+    assert val(con, "petition_density", "2023", "乙局") == pytest.approx(2 * 1.5 / 4 / 0.5)  # two open, none verified
     assert val(con, "petition_density", "2023Q1", "甲局") == pytest.approx(1 / (2.0 * 0.25))  # annualised
     assert val(con, "substantiated_density", "2023", "甲局") == pytest.approx(2 / 2.0)
     assert val(con, "case_rate", "2023", "甲局") == pytest.approx(2 / 2.0)                  # two cases filed
@@ -101,8 +104,8 @@ def test_densities_per_100_staff_per_year(con):
 
 
 def test_change_on_previous_period(con):
-    # 2024 against 2023 for 甲局: (1 − 4) petitions per year over 2 (hundred staff)
-    assert val(con, "petition_change", "2024", "甲局") == pytest.approx((1 - 4) / 2.0)
+    # 2024 against 2023 for 甲局: (1 − 3) petitions per year over 2 (hundred staff); the one found untrue is not one
+    assert val(con, "petition_change", "2024", "甲局") == pytest.approx((1 - 3) / 2.0)
     assert val(con, "petition_change", "2023", "甲局", "status") == "zero"  # no previous year: policy zero
 
 
@@ -110,11 +113,12 @@ def test_shares_and_min_sample(con):
     assert val(con, "substantiation_rate", "2023", "甲局") == pytest.approx(2 / 3)
     assert val(con, "unfounded_share", "2023", "甲局") == pytest.approx(1 / 3)
     assert val(con, "substantiation_rate", "2023", "乙局", "value") is None        # nothing closed …
-    assert val(con, "substantiation_rate", "2023", "乙局", "status") == "imputed"   # … so policy impute fills it
+    # … and policy impute needs 3 units with a value (missing.min_peers); one has: left out of the index
+    assert val(con, "substantiation_rate", "2023", "乙局", "status") == "missing"
     # 2 < min_sample 5, and no unit has enough petitions to impute from: left out of the index
     assert val(con, "anonymous_share", "2023", "乙局", "status") == "small_sample"
     assert val(con, "anonymous_share", "2023", "乙局", "below_min_sample") is True
-    assert val(con, "repeat_share", "2023", "甲局") == pytest.approx(1 / 4)
+    assert val(con, "repeat_share", "2023", "甲局") == pytest.approx(1 / 3)  # of the 3 not found untrue
     assert val(con, "first_form_share", "2023", "甲局") == pytest.approx(1 / 3)
     assert val(con, "heavy_form_share", "2023", "甲局") == pytest.approx(1 / 3)
 
@@ -159,19 +163,53 @@ def test_responsibility_and_inquiries(con):
     assert val(con, "untruthful_share", "2023", "乙局") == pytest.approx(1 / 3)
 
 
-def test_imputation_uses_the_sector_median(con):
-    # 乙局 has no closed petition; its sector peer 甲局 has 2/3 substantiated: that is what enters the index
-    assert val(con, "substantiation_rate", "2023", "乙局", "index_value") == pytest.approx(2 / 3)
-    # 丙院 (卫生) has no sector peer with a value: the median of all units (甲局's 2/3 alone)
-    assert val(con, "substantiation_rate", "2023", "丙院", "index_value") == pytest.approx(2 / 3)
-    assert val(con, "anonymous_share", "2023", "乙局", "index_value") is None
+def test_imputation_needs_enough_peers(con):
+    # one unit of three has a substantiation rate in 2023: too few to take a median from, so the others leave the
+    # indicator out (their other indicators are re-weighted) instead of copying one unit's value
+    assert val(con, "substantiation_rate", "2023", "乙局", "index_value") is None
+    assert val(con, "substantiation_rate", "2023", "丙院", "index_value") is None
+
+
+def test_small_samples_enter_shrunk_by_empirical_bayes(con):
+    """乙局's 2 anonymous petitions of 2 are below min_sample 5: no value is shown or warned on, but the index takes
+    its rate pulled towards the county's by Marshall's estimator. 2023 (reports found untrue left out): 甲局 0 of 3,
+    乙局 2 of 2 → county rate m = 2/5; between-unit variance s² = (3·(2/5)² + 2·(3/5)²)/5 = 6/25, less the binomial
+    m(1 − m)/mean n = (6/25)/(5/2): A = 18/125; 乙局 keeps C = A / (A + (6/25)/2) = 6/11 of its distance from m:
+    2/5 + 6/11 · 3/5 = 8/11."""
+    assert val(con, "anonymous_share", "2023", "乙局", "status") == "small_sample"
+    assert val(con, "anonymous_share", "2023", "乙局", "value") is None
+    assert val(con, "anonymous_share", "2023", "乙局", "index_value") == pytest.approx(8 / 11)
+    # 甲局, with 3 petitions, keeps more of its own rate: C = A / (A + (6/25)/3) = 9/14 → 2/5 − 9/14 · 2/5 = 1/7
+    assert val(con, "anonymous_share", "2023", "甲局", "index_value") == pytest.approx(1 / 7)
+
+
+def test_imputation_from_peers_never_riskier_than_the_county():
+    """Sector median from at least three peers, else the county median; never above the county median."""
+    con = warehouse()
+    rates = {"甲": 3, "乙": 2, "丁": 3, "丙": 0, "己": 1}  # substantiated of 3 closed petitions each, 2023
+    sectors = {"甲": "教育", "乙": "教育", "丁": "教育", "戊": "教育", "丙": "卫生", "己": "卫生", "庚": "卫生"}
+    insert(con, "units", [unit(u, 100, sec) for u, sec in sectors.items()])
+    insert(con, "petitions", [petition(u, f"2023-0{k + 1}-10", outcome="属实" if k < n else "不属实")
+                              for u, n in rates.items() for k in range(3)]
+           + [petition("庚", "2023-12-31")])  # open: 庚 and 戊 have no closed petition
+    indicators.compute_all(con, catalogue.load(), methods.load())
+    # 教育 has three values (1, 2/3, 1): median 1, but the county median of all five is 2/3, and a filled-in value is
+    # never riskier than that
+    assert val(con, "substantiation_rate", "2023", "戊", "status") == "imputed"
+    assert val(con, "substantiation_rate", "2023", "戊", "index_value") == pytest.approx(2 / 3)
+    # 卫生 has two values, too few: the county median
+    assert val(con, "substantiation_rate", "2023", "庚", "index_value") == pytest.approx(2 / 3)
+    # observed shares enter shrunk towards the county rate (empirical Bayes), the raw value stays as it is
+    assert val(con, "substantiation_rate", "2023", "丙") == 0.0
+    assert 0.0 <= val(con, "substantiation_rate", "2023", "丙", "index_value") <= 9 / 15
+    con.close()
 
 
 def test_iqr_threshold_by_hand(con):
-    # petition density 2023: 甲 2.0, 乙 4.0, 丙 0.0 → Q1 1, Q3 3, IQR 2; yellow = 3 + 1.5·2 = 6
+    # petition density 2023: 甲 1.25, 乙 1.5, 丙 0.0 → Q1 0.625, Q3 1.375, IQR 0.75; yellow = 1.375 + 1.5·0.75 = 2.5
     t = con.execute("""SELECT t.threshold FROM thresholds AS t JOIN ind_dim AS d USING (ind) JOIN periods AS p USING (pid)
                        WHERE d.indicator_id = 'petition_density' AND p.period = '2023' AND t.level = 1""").fetchone()[0]
-    assert t == pytest.approx(6.0)
+    assert t == pytest.approx(2.5)
     flagged = con.execute("""SELECT u.unit_name, f.level FROM flags AS f JOIN ind_dim AS d USING (ind)
                              JOIN periods AS p USING (pid) JOIN unit_dim AS u USING (uid)
                              WHERE d.indicator_id = 'leader_multichannel' AND p.period = '2023'""").fetchall()
@@ -226,13 +264,14 @@ def test_sample_expression_in_monthly_passes_and_compiled_queries(con, monkeypat
     import yaml
 
     data = yaml.safe_load(catalogue.CATALOGUE_PATH.read_text(encoding="utf-8"))
-    ind = next(i for i in data["indicators"] if i["id"] == "petition_density")
+    ind = next(i for i in data["indicators"] if i["id"] == "substantiated_density")
     ind["sample"] = "count_if(is_leader)"
     path = tmp_path / "indicators.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     cat = catalogue.load(path)
-    code = cat.indicator("petition_density").code
-    assert any(i.id == "petition_density" for parts in indicators._monthly_groups(cat).values() for i, *_ in parts)
+    code = cat.indicator("substantiated_density").code
+    assert any(i.id == "substantiated_density" for parts in indicators._monthly_groups(cat).values()
+               for i, *_ in parts)
     slices = indicators.grain_slices(con)
     fast = indicators.compute_raw(con, cat, slices)
     monkeypatch.setattr(indicators, "_monthly_groups", lambda cat: {})

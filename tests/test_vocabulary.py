@@ -116,7 +116,9 @@ def test_threshold_rules_are_sentences(rule, direction, param, bound, unit, expe
 def test_method_settings_read_as_words():
     settings = yaml.safe_load((DATA_DIR / "index_settings.yaml").read_text(encoding="utf-8"))
     rows = dict(V.setting_rows(settings))
-    assert rows["标准化方法"] == "最小—最大标准化"
+    assert rows["标准化方法"] == "预警线距离计分" and rows["汇总方法"] == "加权幂平均（非完全补偿）"
+    assert rows["评定等级的粒度"] == "季度、半年、年度、滚动12个月"
+    assert rows["黄、橙、红预警所需的台账记录数"] == "1、2、3条"
     assert rows["统计粒度"] == "月度、季度、半年、年度、滚动12个月"
     assert rows["风险上升：环比上升分数"] == "5分"
     assert rows["权重扰动幅度"] == "±25%"

@@ -6,6 +6,7 @@ import streamlit as st
 import charts
 import session
 from pipelines import vocabulary
+from pipelines.access.store import Scope
 from pipelines.board import learning, method, method_words, robustness
 from pipelines.board.periods import grain_zh, period_zh
 
@@ -17,7 +18,8 @@ cat = session.catalogue(ctx.path, ctx.identity)
 dims = v.opts.dimensions
 labels = dict(zip(dims.dimension, dims.dimension_zh))
 
-tab_cat, tab_whatif, tab_sens, tab_valid = st.tabs(["指标体系", "权重模拟", "敏感性与一致性", "效度检验与模型"])
+tab_cat, tab_rule, tab_whatif, tab_sens, tab_valid = st.tabs(["指标体系", "等级规则", "权重模拟", "敏感性与一致性",
+                                                               "效度检验与模型"])
 
 with tab_cat:
     st.write(f"指标体系版本 {build['catalogue_version']}，共 {len(cat)} 项指标、{len(dims)} 个维度。"
@@ -29,6 +31,37 @@ with tab_cat:
     with st.expander("本次计算的方法设置"):
         st.dataframe(pd.DataFrame(vocabulary.setting_rows(build["settings"] or {}), columns=["设置项", "取值"]),
                      hide_index=True)
+
+with tab_rule:
+    for line in method.rule_lines(ctx.board, ctx.identity):
+        st.markdown(f"- {line}")
+    bands = method.bands_table(ctx.board, ctx.identity)
+    if len(bands):
+        st.markdown("**各层级的分数线**（达到该分数且有相应等级的预警证据，方评为该等级）")
+        st.dataframe(bands, hide_index=True, column_config={
+            "level": "层级", "yellow": st.column_config.NumberColumn("黄", format="%.1f"),
+            "orange": st.column_config.NumberColumn("橙", format="%.1f"),
+            "red": st.column_config.NumberColumn("红", format="%.1f")})
+    sparse = method.grain_records(ctx.board, Scope(ctx.user.teams), ctx.identity)
+    if len(sparse):
+        st.markdown("**各粒度的数据量**：每个单位每期的台账记录数；记录过少的粒度只显示得分，不评等级")
+        st.dataframe(sparse.assign(grain=sparse.grain.map(grain_zh)), hide_index=True, column_config={
+            "grain": "粒度", "unit_periods": "单位·期数",
+            "mean_records": st.column_config.NumberColumn("平均记录数", format="%.1f"),
+            "median_records": st.column_config.NumberColumn("记录数中位数", format="%.0f"),
+            "share_without_record": st.column_config.NumberColumn("无记录占比", format="%.0%%"),
+            "graded": st.column_config.CheckboxColumn("评定等级")})
+    st.markdown(f"**汇总方法对比**：{grain_zh(v.grain)} {period_zh(v.period)}，本系统的非补偿汇总与算术平均（同一指标得分、同一权重、"
+                "同一等级规则）。算术平均会把单一维度的严重问题平均掉，下表“名次变化”为正表示本方法把该单位排得更靠前。")
+    cmp = method.aggregation_comparison(ctx.board, Scope(ctx.user.teams), v.grain, v.period, ctx.identity)
+    cmp = cmp.assign(top_dimension=cmp.top_dimension.map(lambda d: labels.get(d, d)))
+    st.dataframe(cmp, hide_index=True, column_config={
+        "unit_name": "单位", "score": st.column_config.NumberColumn("得分", format="%.1f"), "rank": "名次",
+        "grade": "等级", "arith_score": st.column_config.NumberColumn("算术平均得分", format="%.1f"),
+        "arith_rank": "算术平均名次", "arith_grade": "算术平均等级",
+        "rank_change": st.column_config.NumberColumn("名次变化", format="%+d"),
+        "top_dimension": "得分最高的维度",
+        "top_dimension_score": st.column_config.NumberColumn("该维度得分", format="%.1f")})
 
 with tab_whatif:
     st.write(f"调整权重后按同一方法重新汇总 {grain_zh(v.grain)} {period_zh(v.period)} 的标准化指标值，立即重新排名，"

@@ -38,7 +38,7 @@ import duckdb
 
 from pipelines import vocabulary, warehouse
 from pipelines.analysis import catalogue as catalogue_mod
-from pipelines.analysis import indicators, methods, portraits, results, scoring
+from pipelines.analysis import grading, indicators, methods, portraits, results, scoring
 from pipelines.analysis.catalogue import Catalogue, evidence_queries
 from pipelines.ml import signals
 
@@ -74,9 +74,12 @@ def _text_tables(con: duckdb.DuckDBPyConnection, cat: Catalogue, levels: list[st
     lv = pd.DataFrame({"code": np.arange(len(levels), dtype=np.int8), "level": levels})
     gr = pd.DataFrame({"code": np.arange(len(scoring.GRADE_LABELS), dtype=np.int8),
                        "grade": scoring.GRADE_LABELS.astype(str)})
+    basis = pd.DataFrame({"code": np.arange(len(grading.BASIS), dtype=np.int8),
+                          "text": [vocabulary.word("grade_basis", b) for b in grading.BASIS]})
     for name, df, cast in (("ind_text", ind, "ind::INTEGER AS ind, name_zh, unit"), ("dim_text", dims, "*"),
                            ("level_dim", lv, "code::TINYINT AS code, level"),
-                           ("grade_dim", gr, "code::TINYINT AS code, grade")):
+                           ("grade_dim", gr, "code::TINYINT AS code, grade"),
+                           ("basis_text", basis, "code::TINYINT AS code, text")):
         con.register(f"{name}_df", df)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cast} FROM {name}_df")
         con.unregister(f"{name}_df")
@@ -143,15 +146,59 @@ def _script(con: duckdb.DuckDBPyConnection, text: str, clock: _Clock | None = No
 
 
 FLAGS = pa.schema([("pid", pa.int32()), ("uid", pa.int32()), ("ind", pa.int32()), ("level", pa.int32()),
-                   ("threshold", pa.float64()), ("value", pa.float64())])
+                   ("threshold", pa.float64()), ("value", pa.float64()), ("records", pa.int32())])
 
 
-def _flags(pids: np.ndarray, v: indicators.Values) -> pa.Table:
-    """The values of a grain that reach a warning level (sparse)."""
+def _flags(pids: np.ndarray, v: indicators.Values, records: np.ndarray | None = None) -> pa.Table:
+    """The values of a grain that reach a warning level (sparse), with the records behind each."""
     p, u, i = np.nonzero(v.level > 0)
+    rec = np.zeros(len(p), dtype=np.int32) if records is None else records[p, u, i].astype(np.int32)
     return pa.table({"pid": pids[p], "uid": u.astype(np.int32), "ind": i.astype(np.int32),
                      "level": v.level[p, u, i].astype(np.int32), "threshold": v.flag_threshold()[p, u, i],
-                     "value": v.value[p, u, i]}, schema=FLAGS)
+                     "value": v.value[p, u, i], "records": rec}, schema=FLAGS)
+
+
+def _evidence(con: duckdb.DuckDBPyConnection, query: str | None, pids: np.ndarray, v: indicators.Values,
+              levels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct ledger records behind every flagged value (periods × units × indicators) and behind each
+    unit-period's flags per level (rows × levels: each dimension, then the index), from the evidence conditions of
+    the catalogue, on the build's evidence connection."""
+    n_p, n_u, n_i = v.level.shape
+    per_flag = np.zeros((n_p, n_u, n_i), dtype=np.int32)
+    per_level = np.zeros((n_p * n_u, len(levels)), dtype=np.int32)
+    if query is None or not (v.level > 0).any():
+        return per_flag, per_level
+    con.register("flags", _flags(pids, v))
+    try:
+        _script(con, _sql("flagged.sql"))
+        got = con.execute(query).fetchnumpy()
+    finally:
+        con.unregister("flags")
+    pos = np.asarray(got["pid"]) - int(pids[0])
+    uid = np.asarray(got["uid"])
+    ind = got["ind"]
+    dim = got["dimension"]
+    rec = np.asarray(got["records"], dtype=np.int32)
+    ind_null = np.ma.getmaskarray(ind) if isinstance(ind, np.ma.MaskedArray) else np.isnan(ind.astype(float))
+    dim_null = np.ma.getmaskarray(dim) if isinstance(dim, np.ma.MaskedArray) else np.array([d is None for d in dim])
+    k = ~ind_null
+    per_flag[pos[k], uid[k], np.asarray(ind)[k].astype(np.intp)] = rec[k]
+    col = {d: j for j, d in enumerate(levels)}
+    k = ind_null & ~dim_null
+    if k.any():
+        j = np.array([col.get(str(d), -1) for d in np.asarray(dim)[k]])
+        ok = j >= 0
+        per_level[(pos[k] * n_u + uid[k])[ok], j[ok]] = rec[k][ok]
+    k = ind_null & dim_null
+    per_level[pos[k] * n_u + uid[k], -1] = rec[k]
+    return per_flag, per_level
+
+
+def supported_levels(records: np.ndarray, min_records) -> np.ndarray:
+    """The warning level a number of distinct records behind a value can support: 黄, 橙 and 红 need at least
+    min_records[0], [1] and [2] of them (a red warning does not rest on one record)."""
+    m = [int(x) for x in min_records]
+    return ((records >= m[0]).astype(np.int8) + (records >= m[1]) + (records >= m[2])).astype(np.int8)
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: dict, levels: list[str]) -> None:
@@ -165,6 +212,29 @@ def _prepare(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: dict, lev
     _script(con, warehouse.sql_file("indicators/text.sql"))
     con.execute("CREATE OR REPLACE TEMP TABLE portrait_grains (grain VARCHAR)")
     con.executemany("INSERT INTO portrait_grains VALUES (?)", [[g] for g in settings["portraits"]["grains"]])
+
+
+def _bands_record(cat: Catalogue, r: scoring.GrainScores) -> dict:
+    b = scoring.grade_bands(cat, r.settings, r.weights)
+    return {"index": [round(x, 6) for x in b.index],
+            "dimensions": {d: [round(x, 6) for x in v] for d, v in b.dimensions.items()}}
+
+
+def _records_and_provisional(con: duckdb.DuckDBPyConnection, cat: Catalogue, n_u: int):
+    """Ledger records of every unit in every period (all periods × units, by pid − 1), and which periods are
+    provisional: not over yet (the ledgers end inside them) or ending less than the history its indicators need
+    (catalogue history_months) after the first month of the ledgers."""
+    n_p = con.execute("SELECT count(*) FROM periods").fetchall()[0][0]
+    got = con.execute(_sql("records.sql")).fetchnumpy()
+    records = np.zeros((n_p, n_u), dtype=np.int32)
+    records[np.asarray(got["pid"]) - 1, np.asarray(got["uid"])] = np.asarray(got["records"])
+    need = max([i.history_months for i in cat.scored if i.weight > 0] or [0])
+    rows = con.execute("""SELECT p.pid, p.complete, date_diff('month', s.lo, p.period_end) AS history
+                          FROM periods AS p, data_span AS s ORDER BY p.pid""").fetchnumpy()
+    provisional = np.zeros(n_p, dtype=bool)
+    provisional[np.asarray(rows["pid"]) - 1] = ~np.asarray(rows["complete"], dtype=bool) | \
+        (np.asarray(rows["history"]) < need)
+    return records, provisional
 
 
 def _grain_texts(con: duckdb.DuckDBPyConnection, cat: Catalogue, build_id: str, limit: int, flags: pa.Table | None,
@@ -201,14 +271,17 @@ def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSu
 
     con = warehouse.connect(db)
     # A second connection for the text-heavy SQL (warnings, evidence, portraits), which runs alongside the writes
-    # of the main connection: DuckDB runs queries of different connections at the same time.
+    # of the main connection: DuckDB runs queries of different connections at the same time. A third counts the
+    # records behind each grain's warnings before it is graded (the main thread waits for it: grades need it).
     aux = con.cursor()
+    evc = con.cursor()
     staged = False
     try:
         warehouse.apply_schema(con, ("schema.sql", "results.sql", "learning.sql"))
         _prepare(con, cat, settings, levels)
         indicators.check_data(con)
         _prepare(aux, cat, settings, levels)
+        _prepare(evc, cat, settings, levels)
         slices = indicators.grain_slices(con)
         if progress:
             progress.step("从台账计算指标")
@@ -219,13 +292,17 @@ def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSu
         units = [r[0] for r in con.execute("SELECT unit_name FROM unit_dim ORDER BY uid").fetchall()]
         n_u = len(units)
         period_names = dict(con.execute("SELECT pid, period FROM periods").fetchall())
+        records_all, provisional_all = _records_and_provisional(con, cat, n_u)
         names = results.Names.make(units, cat, levels)
         directions = np.array([float(i.direction) for i in cat.indicators])
         cols = np.array([i.code for i in cat.scored])
         ids = [i.id for i in cat.indicators]
         clearances = ids.index("clearances") if "clearances" in ids else None
+        unfounded = ids.index("unfounded_share") if "unfounded_share" in ids else None
         limit = int(settings["warnings"]["evidence_limit"])
-        grains_of = {key: set(settings[key]["grains"]) for key in ("warnings", "portraits", "contributions")}
+        min_records = settings["warnings"]["min_records"]
+        grains_of = {key: set(settings[key]["grains"]) for key in ("warnings", "portraits", "contributions", "grades")}
+        count_query = catalogue_mod.evidence_count_query(cat)
         engine, sens_rows, coh_rows = [], [], []
         results.stage(con, RESULT_TABLES)
         staged = True
@@ -243,18 +320,37 @@ def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSu
                     progress.step(f"{vocabulary.word('grain', grain)}：{n_p}期 × {n_u:,}个单位")
                 rw = raw.pop(grain)  # each grain's raw cubes are freed once used
                 v = indicators.compute_values(cat, rw.numerator, rw.denominator, rw.sample, sectors,
-                                              settings["missing"]["impute"])
+                                              settings["missing"]["impute"], int(settings["missing"]["min_peers"]))
                 del rw
                 clock.lap("values")
-                r = scoring.score_grain(grain, pids, n_u, v.index_value[:, :, cols].reshape(n_p * n_u, -1), cat,
-                                        settings)
+                warned = grain in grains_of["warnings"]
+                raw_level = v.level.copy()
+                if warned:
+                    per_flag, evidence = _evidence(evc, count_query, pids, v, levels)
+                else:  # no warnings on this grain: the records a value rests on stand in for its evidence
+                    per_flag = np.nan_to_num(v.sample).astype(np.int32)
+                    evidence = np.zeros((n_p * n_u, len(levels)), dtype=np.int32)
+                supported = supported_levels(per_flag, min_records)
+                v.level = np.minimum(v.level, supported).astype(np.int8)
+                clock.lap("evidence")
+                if scoring.severity_mode(settings):
+                    x = scoring.severity(v, cols, directions, raw_level, supported)
+                else:
+                    x = v.index_value[:, :, cols]
+                r = scoring.score_grain(grain, pids, n_u, x.reshape(n_p * n_u, -1), cat, settings)
+                del x
+                records = records_all[pids - 1].ravel()
+                provisional = provisional_all[pids - 1]
+                scoring.grade_grain(r, scoring.warning_levels(v.level, cols, cat, levels), records,
+                                    scoring.grade_bands(cat, r.settings, r.weights), grain in grains_of["grades"])
+                r.imputed_share = scoring.imputed_shares(v.status, cols, r, cat)
                 pct, spct = scoring.percentiles(v.value.reshape(n_p * n_u, -1), directions, n_p, n_u, sectors)
-                rt = scoring.ranks_and_trends(r.scores, n_p, n_u, sectors, grain, settings["trends"])
+                rt = scoring.ranks_and_trends(r.scores, n_p, n_u, sectors, grain, settings["trends"], provisional)
                 # keep the engine's small outputs only (weights, settings, dropped indicators)
                 engine.append(dataclasses.replace(r, normalised=None, treated=None, scores=None, grades=None,
-                                                  contributions=None))
+                                                  contributions=None, basis=None, warning=None, imputed_share=None))
                 clock.lap("index")
-                p05, p95, sens = scoring.uncertainty_rows(r, settings, period_names)
+                p05, p95, sens, note = scoring.uncertainty_rows(r, settings, period_names)
                 sens_rows += sens
                 clock.lap("uncertainty")
                 coh_rows += scoring.coherence_rows(r, cat, period_names)
@@ -262,17 +358,19 @@ def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSu
 
                 shape = v.value.shape
                 pct, spct = pct.reshape(shape), spct.reshape(shape)
-                warned = grain in grains_of["warnings"]
-                flags = _flags(pids, v) if warned else None
-                rows = (portraits.inputs(pids, r, rt, p05.ravel(), p95.ravel(), v, pct, sectors, cols,
-                                         int(por["drivers"]), clearances, warned)
+                flags = _flags(pids, v, per_flag) if warned else None
+                extra = {"records": records, "evidence": evidence, "provisional": np.repeat(provisional, n_u),
+                         "interval_note": note.ravel()}
+                rows = (portraits.inputs(pids, r, rt, p05.ravel(), p95.ravel(), v, pct, spct, sectors, cols,
+                                         int(por["drivers"]), clearances, warned, extra, unfounded)
                         if grain in grains_of["portraits"] else None)
                 norm = np.full(shape, np.nan)
                 norm[:, :, cols] = r.normalised.reshape(n_p, n_u, -1)
                 periods = pa.array([period_names[int(p)] for p in pids], pa.string())
                 steps = [("write:indicator_values", results.indicator_values,
                           (con, build_id, grain, periods, names, v, norm, pct, spct)),
-                         ("write:unit_scores", results.unit_scores, (con, build_id, grain, periods, names, r, rt, p05, p95))]
+                         ("write:unit_scores", results.unit_scores,
+                          (con, build_id, grain, periods, names, r, rt, p05, p95, extra))]
                 if grain in grains_of["contributions"]:
                     steps.append(("write:contributions", results.contributions,
                                   (con, build_id, grain, periods, names, r, cols)))
@@ -280,7 +378,7 @@ def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSu
                 writer.submit(*steps)
                 texts.submit(("warnings, evidence, portraits", _grain_texts,
                               (aux, cat, build_id, limit, flags, rows, tokens)))
-                del v, r, rt, pct, spct, norm, steps, flags, rows
+                del v, r, rt, pct, spct, norm, steps, flags, rows, raw_level, per_flag, supported, evidence, extra
                 clock.lap("wait for writes")
                 if progress:
                     progress.advance(0, rows=n_p * n_u)
@@ -301,6 +399,10 @@ def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSu
         record = {"catalogue_version": cat.version, "catalogue_sha256": cat.sha256,
                   "catalogue_path": str(cat.path), **settings,
                   "engine": engine[0].settings.to_dict() if engine else {},
+                  # what the engine aggregated: the severities it was given (indicator_values.normalised), or the
+                  # values after the missing policy that it normalised itself (indicator_values.index_value)
+                  "engine_input": "normalised" if scoring.severity_mode(settings) else "index_value",
+                  "grade_bands": _bands_record(cat, engine[0]) if engine else {},
                   "dropped_constant": {r.grain: r.dropped for r in engine}}
         con.register("cat_df", cat_rows)
         con.register("sens_df", sens)
@@ -341,6 +443,7 @@ def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSu
         raise
     finally:
         aux.close()
+        evc.close()
         if staged:  # a failed build leaves the previous results, and no half-written copies
             results.discard(con, RESULT_TABLES)
         con.close()

@@ -32,12 +32,14 @@ MACRO_KEYS = {"params", "body", "doc"}
 DIMENSION_KEYS = {"id", "name_zh", "name_en", "weight", "role"}
 COMMON_KEYS = {
     "id", "name_zh", "name_en", "dimension", "duty", "unit", "scale", "direction", "weight", "min_sample",
-    "missing", "threshold", "rationale", "false_positives", "evidence", "role", "definition_zh",
+    "missing", "threshold", "rationale", "false_positives", "evidence", "role", "definition_zh", "shrink",
+    "history_months",
 }
 STRUCTURED_KEYS = {"from", "date", "where", "numerator", "denominator", "base", "sample"}
 SQL_KEYS = {"sql", "absent"}
 REQUIRED = ("id", "name_zh", "name_en", "dimension", "duty", "direction", "rationale", "false_positives")
 MISSING_POLICIES = ("impute", "zero", "drop")
+SHRINK = ("share", "rate")  # empirical-Bayes shrinkage: binomial share of counts | Poisson count over an exposure
 THRESHOLD_RULES = {"fixed": "value", "iqr": "k", "quantile": "q"}
 THRESHOLD_KEYS = {"rule", "value", "k", "q", "floor", "ceiling"}
 EVIDENCE_KEYS = {"from", "where", "filter"}
@@ -105,6 +107,8 @@ class Indicator:
     spec: dict | None = None        # structured form: from, date, where, numerator, denominator, base
     absent: str = "missing"         # sql form: rows the query leaves out are missing | zero
     definition_zh: str = ""         # the definition in words, what the pages show as 口径
+    shrink: str | None = None       # share | rate: small numbers are shrunk towards the county (indicators.shrink)
+    history_months: int = 0         # months of ledgers before the period's end its value needs to be comparable
 
 
 @dataclass(frozen=True)
@@ -413,6 +417,13 @@ def load(path: str | Path | None = None, *, dictionary: str | Path | None = None
         if missing not in MISSING_POLICIES:
             raise _fail(where, f"missing policy {missing!r} unknown; use one of {list(MISSING_POLICIES)}")
         context = raw.get("role") == "context" or raw["dimension"] in context_dims
+        shrink = raw.get("shrink")
+        if shrink is not None and shrink not in SHRINK:
+            raise _fail(where, f"shrink {shrink!r} unknown; use share (a share of counts) or rate (counts over an "
+                               "exposure such as staff × years)")
+        history = raw.get("history_months", 0)
+        if not isinstance(history, int) or history < 0:
+            raise _fail(where, "history_months is a whole number of months >= 0")
         weight = float(raw.get("weight", 1.0))
         if weight < 0 or (weight == 0 and not context):
             raise _fail(where, "weight must be positive (context indicators may have 0)")
@@ -427,6 +438,7 @@ def load(path: str | Path | None = None, *, dictionary: str | Path | None = None
             query=query, evidence=_evidence(ind_id, raw, tables),
             spec={k: raw[k] for k in STRUCTURED_KEYS if k in raw} if "sql" not in raw else None,
             absent=raw.get("absent", "missing"), definition_zh=str(raw.get("definition_zh") or ""),
+            shrink=shrink, history_months=history,
         ))
     if not any(not i.context for i in indicators):
         raise _fail(str(path), "no scored indicators")
@@ -547,6 +559,41 @@ def _evidence_sql(cat: Catalogue, table: str, conds: list[tuple[int, str]], limi
         f"QUALIFY row_number() OVER (PARTITION BY r.warning_id ORDER BY record_date DESC NULLS LAST, record_key)"
         f" <= {int(limit)}"
     )
+
+
+def evidence_count_query(cat: Catalogue) -> str | None:
+    """How many distinct ledger records stand behind every flagged value (temp table `flagged`: pid, uid, ind,
+    unit_name, period_start, period_end, years), and behind each unit-period's flags per dimension and in all:
+    (pid, uid, ind, dimension, records) with NULL ind for the dimension totals and NULL dimension for the unit's
+    total. The same conditions as the evidence rows (evidence_queries), without their limit."""
+    groups: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    for ind in cat.indicators:
+        if not ind.threshold:
+            continue
+        seen: dict[str, int] = {}
+        for ev in ind.evidence:
+            k = seen.get(ev.table, 0)
+            seen[ev.table] = k + 1
+            groups.setdefault((ev.table, k), []).append((ind.code, ev.where))
+    if not groups:
+        return None
+    parts = []
+    for (table, _), conds in groups.items():
+        keys = ", ".join(f"CAST(r.{k} AS VARCHAR)" for k in cat.natural_keys[table])
+        where = conds[0][1] if len(conds) == 1 else \
+            "CASE r.ind " + " ".join(f"WHEN {code} THEN ({cond})" for code, cond in conds) + " END"
+        parts.append(
+            f"SELECT r.pid, r.uid, r.ind, '{table}|' || concat_ws('|', {keys}) AS record\n"
+            "FROM (\n"
+            "    SELECT t.*, w.pid, w.uid, w.ind, w.period_start, w.period_end, w.years\n"
+            f"    FROM flagged AS w JOIN {table} AS t ON t.unit_name = w.unit_name\n"
+            f"    WHERE w.ind IN ({', '.join(str(code) for code, _ in conds)})\n"
+            ") AS r\n"
+            f"WHERE {where}")
+    return ("WITH rows AS (\n" + "\nUNION ALL\n".join(parts) + "\n)\n"
+            "SELECT r.pid, r.uid, r.ind, d.dimension, count(DISTINCT r.record)::INTEGER AS records\n"
+            "FROM rows AS r JOIN ind_dim AS d USING (ind)\n"
+            "GROUP BY GROUPING SETS ((r.pid, r.uid, r.ind, d.dimension), (r.pid, r.uid, d.dimension), (r.pid, r.uid))")
 
 
 def _bind(con: duckdb.DuckDBPyConnection, ind_id: str, what: str, query: str) -> list[str]:

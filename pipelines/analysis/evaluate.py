@@ -2,7 +2,8 @@
 
 Reported per judged period: precision@k (k = number of planted risky units, and 10), the rank, score,
 grade and Monte Carlo rank interval of every planted unit, the decoy's rank (it should sit low), and the
-ROC AUC of the index as a detector of risky units (decoy and ordinary units as negatives).
+ROC AUC of the index as a detector of risky units (decoy and ordinary units as negatives). And, over the whole
+build, the hard checks of the grading rule (`checks`): they hold for any county, synthetic or not.
 """
 
 from __future__ import annotations
@@ -45,9 +46,48 @@ def evaluate(db: str | Path, truth_path: str | Path, period: str | None = None) 
                                 WHERE level = 'index' AND grain = ? AND period = ? AND score IS NOT NULL
                                 ORDER BY rank, unit_name""", [grain, key]).df()
             judged.append(_judge(df, grain, key, stories, risky, decoys))
+        hard = checks(con)
+        decoy_any = decoy_periods(con, decoys)
     finally:
         con.close()
-    return {"truth": str(truth_path), "risky_units": sorted(risky), "decoy_units": sorted(decoys), "periods": judged}
+    return {"truth": str(truth_path), "risky_units": sorted(risky), "decoy_units": sorted(decoys), "periods": judged,
+            "checks": hard, "decoy_periods_red_orange": decoy_any}
+
+
+def checks(con) -> dict:
+    """The grading rule's hard checks over every unit-period of every grain and level of the build: counts of
+    violations, each of which should be 0.
+      record_less_coloured   a unit-period with no ledger record that is not 绿
+      zero_score_coloured    a score of exactly 0 (index or dimension) that is coloured
+      red_orange_unsupported a 红/橙 grade without a 红/橙 warning at that level
+      thin_red_warnings      a 红 warning on fewer records than warnings.min_records asks (3 by default)
+      degenerate_periods     a period with 红/橙 units but no warning at all (a month "on fire" with nothing behind it)
+      graded_months          month unit-periods that carry a grade (months are scored, not graded)
+    (The decoy's grades in the judged periods are in each period's stories; `decoy_periods_red_orange` in the
+    evaluation counts its 红/橙 unit-periods over every grain, for information: a unit whose reports prove false
+    can still have a bad quarter on other records.)"""
+    one = lambda sql, params=(): int(con.execute(sql, list(params)).fetchall()[0][0] or 0)  # noqa: E731
+    out = {
+        "record_less_coloured": one("SELECT count(*) FROM unit_scores WHERE records = 0 AND grade IN ('红', '橙', '黄')"),
+        "zero_score_coloured": one("SELECT count(*) FROM unit_scores WHERE score = 0 AND grade IN ('红', '橙', '黄')"),
+        "red_orange_unsupported": one("""SELECT count(*) FROM unit_scores
+                                         WHERE (grade = '红' AND warning_level < 3) OR (grade = '橙' AND warning_level < 2)"""),
+        "thin_red_warnings": one("SELECT count(*) FROM warnings WHERE grade = '红' AND records < 3"),
+        "degenerate_periods": one("""SELECT count(*) FROM (
+            SELECT s.grain, s.period FROM unit_scores AS s WHERE s.level = 'index' GROUP BY ALL
+            HAVING count(*) FILTER (WHERE s.grade IN ('红', '橙')) > 0
+               AND NOT EXISTS (SELECT 1 FROM warnings AS w WHERE w.grain = s.grain AND w.period = s.period))"""),
+        "graded_months": one("SELECT count(*) FROM unit_scores WHERE grain = 'month' AND grade IS NOT NULL"),
+    }
+    return out
+
+
+def decoy_periods(con, decoys) -> int:
+    """Unit-periods of any grain in which a decoy is graded 红 or 橙 (information, see `checks`)."""
+    if not decoys:
+        return 0
+    return int(con.execute("""SELECT count(*) FROM unit_scores WHERE level = 'index' AND grade IN ('红', '橙')
+                              AND list_contains(?, unit_name)""", [sorted(decoys)]).fetchall()[0][0])
 
 
 def _judge(df, grain, period, stories, risky, decoys) -> dict:
@@ -112,6 +152,9 @@ def print_evaluation(result: dict) -> None:
                       vocabulary.DASH if r["rank"] is None else str(r["rank"]), interval,
                       vocabulary.DASH if r["score"] is None else f"{r['score']:.1f}", r["grade"] or vocabulary.DASH)
         con.print(t)
+    if result.get("checks"):
+        con.print("等级规则检查（违反次数，均应为0）：" + "，".join(
+            f"{vocabulary.word('rule_check', k)} {v}" for k, v in result["checks"].items()))
 
 
 def _pct(v) -> str:

@@ -282,15 +282,46 @@ def qtile(xs: np.ndarray, n: np.ndarray, q) -> np.ndarray:
     return np.where(n > 0, out, np.nan)
 
 
+def shrink(num: np.ndarray, den: np.ndarray, kind: str) -> np.ndarray:
+    """Empirical-Bayes estimates of every unit's rate in each period (periods × units): Marshall's (1991) global
+    estimator, the method of disease mapping for small areas (Clayton and Kaldor 1987). `kind` share: num of den
+    records (binomial); rate: num events over den exposure (Poisson). The county rate m and the variance A of the
+    true rates between units come from the data by the method of moments; each unit's rate is pulled towards m
+    by C = A / (A + v / den), v the sampling variance (m(1 - m) or m): a unit with few records sits near m, one
+    with many keeps its own rate, and when units differ no more than chance allows (A = 0) all sit at m. NaN where
+    den is not positive. No parameter to tune."""
+    ok = (den > 0) & np.isfinite(num) & np.isfinite(den)
+    x, e = np.where(ok, num, 0.0), np.where(ok, den, 0.0)
+    n = ok.sum(axis=1, keepdims=True)
+    tot = e.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = x.sum(axis=1, keepdims=True) / tot
+        r = np.where(ok, x / np.where(ok, e, 1.0), np.nan)
+        s2 = np.nansum(e * (r - m) ** 2, axis=1, keepdims=True) / tot
+        v = m * (1 - m) if kind == "share" else m
+        a = np.maximum(s2 - v / (tot / n), 0.0)
+        c = np.where(a > 0, a / (a + v / np.where(ok, e, np.inf)), 0.0)
+        out = m + c * (r - m)
+    return np.where(ok, out, np.nan)
+
+
 def compute_values(cat: Catalogue, num: np.ndarray, den: np.ndarray, smp: np.ndarray, sectors: np.ndarray,
-                   impute: str) -> Values:
+                   impute: str, min_peers: int = 3) -> Values:
     """Values, statuses and index inputs of one grain's cubes, then thresholds of every warning level per
-    period (from the values that count, over all units) and the level each value reaches."""
+    period (from the values that count, over all units) and the level each value reaches.
+
+    What enters the index (index_value): a `shrink` indicator's empirical-Bayes estimate wherever it has records
+    (small samples included: that is what shrinkage is for); otherwise the value when it counts. Missing values
+    follow the indicator's policy; `impute` fills the median of the unit's sector peers (or of all units,
+    `impute` = median) only where at least `min_peers` units have a value, falling back from the sector to all
+    units, and never with a value riskier than the county median: absence of records is not evidence of risk.
+    With fewer peers the value is left out and the other indicators re-weighted."""
     n_p, n_u, n_i = num.shape
     inds = cat.indicators
     scale = np.array([i.scale for i in inds])
     min_sample = np.array([i.min_sample for i in inds], dtype=float)
     policy = np.array([i.missing for i in inds], dtype=object)
+    direction = np.array([i.direction for i in inds])
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw = np.where((den != 0) & ~np.isnan(den) & ~np.isnan(num), num / den * scale, np.nan)
     missing = ~np.isfinite(raw)
@@ -299,18 +330,22 @@ def compute_values(cat: Catalogue, num: np.ndarray, den: np.ndarray, smp: np.nda
     value = np.where(ok, raw, np.nan)
     del raw
 
-    # Medians of the values that count, per period and indicator: over all units, and over sector peers.
+    # Medians of the values that count, per period and indicator: over all units, and over sector peers, each only
+    # where enough units have a value.
     xs, n = sorted_values(value)                       # periods × indicators × units
     med_all = qtile(xs, n, 0.5)                        # periods × indicators
     thresholds = _thresholds(cat, xs, n)
     del xs
-    fill = np.broadcast_to(med_all[:, None, :], value.shape).copy()
+    county = np.where(n >= min_peers, med_all, np.nan)
+    fill = np.broadcast_to(county[:, None, :], value.shape).copy()
     if impute == "sector_median":
         for s in np.unique(sectors):  # a loop over sectors (a few dozen), not units
             idx = np.flatnonzero(sectors == s)
             sx, sn = sorted_values(value[:, idx, :])
-            med = qtile(sx, sn, 0.5)
-            fill[:, idx, :] = np.where(np.isnan(med), med_all, med)[:, None, :]
+            med = np.where(sn >= min_peers, qtile(sx, sn, 0.5), np.nan)
+            fill[:, idx, :] = np.where(np.isnan(med), county, med)[:, None, :]
+    with np.errstate(invalid="ignore"):
+        fill = np.where(direction > 0, np.fmin(fill, county[:, None, :]), np.fmax(fill, county[:, None, :]))
 
     is_zero = (policy == "zero")[None, None, :]
     is_impute = (policy == "impute")[None, None, :]
@@ -319,10 +354,17 @@ def compute_values(cat: Catalogue, num: np.ndarray, den: np.ndarray, smp: np.nda
     status[ok] = OK
     status[~ok & is_zero] = ZERO
     status[~ok & is_impute & ~np.isnan(fill)] = IMPUTED
+    for ind in inds:
+        if ind.shrink:
+            c = ind.code
+            est = shrink(num[:, :, c], den[:, :, c], ind.shrink) * ind.scale
+            has = ~np.isnan(est)
+            index_value[:, :, c] = np.where(has, est, index_value[:, :, c])
+            # a small sample enters as its own shrunk estimate, not as a filled-in value
+            status[:, :, c] = np.where(has & small[:, :, c], SMALL, status[:, :, c])
     del fill
 
     rule_fixed = np.array([bool(i.threshold) and i.threshold.rule == "fixed" for i in inds])  # ≥, else >
-    direction = np.array([i.direction for i in inds])
     level = np.zeros(value.shape, dtype=np.int8)
     with np.errstate(invalid="ignore"):
         for k in range(thresholds.shape[1]):
@@ -392,7 +434,7 @@ def compute_all(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: dict, 
     for grain, (pids, _) in slices.items():
         r = raw.pop(grain)
         out[grain] = (pids, compute_values(cat, r.numerator, r.denominator, r.sample, sectors,
-                                           settings["missing"]["impute"]))
+                                           settings["missing"]["impute"], int(settings["missing"]["min_peers"])))
     if materialise:
         _materialise(con, cat, out)
     return out

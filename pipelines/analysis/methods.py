@@ -61,9 +61,12 @@ def load(path: str | Path | None = None) -> dict:
     idx = settings["index"]
     _check_choice(idx["normalisation_basis"], ("panel", "period"), "index.normalisation_basis")
     _check_choice(idx["treat"], ("none", "winsorise", "log"), "index.treat")
-    _check_choice(idx["normalise"], ("minmax", "zscore", "rank", "percentile"), "index.normalise")
+    _check_choice(idx["normalise"], ("severity", "minmax", "zscore", "rank", "percentile", "excess"),
+                  "index.normalise")
     _check_choice(idx["weights"], ("meta", "equal", "ahp", "entropy", "pca"), "index.weights")
-    _check_choice(idx["aggregate"], ("arith", "geom"), "index.aggregate")
+    _check_choice(idx["aggregate"], ("arith", "geom", "genmean"), "index.aggregate")
+    if not float(idx.get("p", 1)) >= 1:
+        raise UserError(f"settings: index.p (order of the generalised mean) must be >= 1, got {idx.get('p')}")
     ahp = idx.get("ahp") or {}
     if ahp:
         matrix = [[_number(v, "index.ahp.matrix") for v in row] for row in ahp["matrix"]]
@@ -71,12 +74,13 @@ def load(path: str | Path | None = None) -> dict:
             raise UserError("settings: index.ahp.matrix must be square, one row per listed dimension")
         idx["ahp"] = {"dimensions": list(ahp["dimensions"]), "matrix": matrix}
     _check_choice(settings["missing"]["impute"], ("sector_median", "median"), "missing.impute")
-    gr = settings["grades"]
-    _check_choice(gr["method"], ("quantile", "fixed"), "grades.method")
-    _check_choice(gr["basis"], ("panel", "period"), "grades.basis")
-    for key in ("quantiles", "fixed"):
-        if len(gr[key]) != 3 or list(gr[key]) != sorted(gr[key]):
-            raise UserError(f"settings: grades.{key} takes three ascending cut points (黄, 橙, 红)")
+    if not int(settings["missing"]["min_peers"]) >= 1:
+        raise UserError("settings: missing.min_peers must be at least 1")
+    for g in settings["grades"]["grains"]:
+        _check_choice(g, GRAINS, "grades.grains")
+    mr = settings["warnings"]["min_records"]
+    if len(mr) != 3 or list(mr) != sorted(mr) or int(mr[0]) < 0:
+        raise UserError("settings: warnings.min_records takes three ascending record counts (黄, 橙, 红), e.g. [1, 2, 3]")
     unc = settings["uncertainty"]
     for g in unc["grains"]:
         _check_choice(g, GRAINS, "uncertainty.grains")

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 import duckdb
 
+from pipelines.analysis.grading import BASIS
 from pipelines.analysis.indicators import STATUS, Values
 from pipelines.analysis.scoring import GRADE_LABELS, GrainScores
 
@@ -38,7 +39,8 @@ INSERT = {
         FROM chunk""",
     "unit_scores": f"""INSERT INTO unit_scores{STAGED} BY NAME
         SELECT $build AS build_id, $grain AS grain, period, unit_name, level, score, rank::INTEGER AS rank,
-               rank_p05, rank_p95, grade, sector_rank::INTEGER AS sector_rank, change_prev, change_yoy, rising
+               rank_p05, rank_p95, grade, sector_rank::INTEGER AS sector_rank, change_prev, change_yoy, rising,
+               grade_basis, warning_level, evidence, records, provisional, imputed_share
         FROM chunk""",
     "contributions": f"""INSERT INTO contributions{STAGED} BY NAME
         SELECT $build AS build_id, $grain AS grain, period, unit_name, indicator_id, dimension, contribution
@@ -194,8 +196,9 @@ def indicator_values(con, build_id: str, grain: str, periods: pa.Array, names: N
 
 
 def unit_scores(con, build_id: str, grain: str, periods: pa.Array, names: Names, r: GrainScores, rt: dict,
-                p05: np.ndarray, p95: np.ndarray) -> None:
-    """Every unit × period × level (dimensions, then the index). p05/p95: periods × units, index level only."""
+                p05: np.ndarray, p95: np.ndarray, extra: dict) -> None:
+    """Every unit × period × level (dimensions, then the index). p05/p95: periods × units, index level only.
+    extra: records (per row = unit-period), evidence (rows × levels), provisional (per row)."""
     n_p, n_u, n_l = len(r.pids), r.n_units, len(r.levels)
     code = np.full(r.grades.shape, -1, dtype=np.int32)
     for k, g in enumerate(GRADE_LABELS):
@@ -205,6 +208,8 @@ def unit_scores(con, build_id: str, grain: str, periods: pa.Array, names: Names,
     lo = np.where(top[None, None, :], p05[:, :, None], np.nan)
     hi = np.where(top[None, None, :], p95[:, :, None], np.nan)
     cube = lambda x: x.reshape(n_p, n_u, n_l)  # noqa: E731
+    per_row = lambda x: np.repeat(np.asarray(x).reshape(-1, 1), n_l, axis=1)  # noqa: E731 - same for every level
+    records, provisional = per_row(extra["records"]), per_row(extra["provisional"])
     for a, b in _period_chunks(n_p, n_u * n_l):
         k = b - a
         grade = _cols(cube(code)[a:b])
@@ -218,6 +223,12 @@ def unit_scores(con, build_id: str, grain: str, periods: pa.Array, names: Names,
             "sector_rank": _f(_cols(cube(rt["sector_rank"])[a:b])),
             "change_prev": _f(_cols(cube(rt["change_prev"])[a:b])),
             "change_yoy": _f(_cols(cube(rt["change_yoy"])[a:b])), "rising": pa.array(_cols(cube(rt["rising"])[a:b])),
+            "grade_basis": _dict(_cols(cube(r.basis)[a:b]), pa.array(BASIS)),
+            "warning_level": pa.array(_cols(cube(r.warning)[a:b]).astype(np.int8)),
+            "evidence": pa.array(_cols(cube(extra["evidence"])[a:b]).astype(np.int32)),
+            "records": pa.array(_cols(cube(records)[a:b]).astype(np.int32)),
+            "provisional": pa.array(_cols(cube(provisional)[a:b]).astype(bool)),
+            "imputed_share": _f(_cols(cube(r.imputed_share)[a:b])),
         }), build_id, grain)
 
 

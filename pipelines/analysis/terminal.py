@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines import vocabulary, warehouse
+from pipelines.analysis import grading
 from pipelines.board.periods import period_zh, periods_in_words
 from pipelines.errors import UserError
 
@@ -33,7 +34,7 @@ DASH = vocabulary.DASH
 RANKING_ZH = {
     "rank": "名次", "unit_name": "单位", "sector": "领域", "score": "指数", "grade": "等级", "interval": "名次区间",
     "sector_rank": "领域内名次", "change_prev": "环比", "change_yoy": "同比", "rising": "风险上升", "warnings": "预警数",
-    "top_drivers": "主要风险来源",
+    "records": "台账记录", "imputed_share": "插补", "top_drivers": "主要风险来源",
 }
 
 
@@ -90,8 +91,9 @@ def ranking(db: str | Path, period: str, *, top: int = 0, sector: str | None = N
     try:
         grain, p = resolve_period(con, period)
         df = con.execute(
-            """SELECT s.rank, s.unit_name, u.sector, round(s.score, 1) AS score, s.grade,
-                      s.rank_p05, s.rank_p95, s.sector_rank, s.change_prev, s.change_yoy, s.rising,
+            """SELECT s.rank, s.unit_name, u.sector, round(s.score, 1) AS score, s.grade, s.grade_basis,
+                      s.warning_level, s.evidence, s.records, coalesce(s.provisional, false) AS provisional,
+                      s.imputed_share, s.rank_p05, s.rank_p95, s.sector_rank, s.change_prev, s.change_yoy, s.rising,
                       (SELECT count(*) FROM warnings AS w WHERE w.unit_name = s.unit_name AND w.grain = s.grain
                           AND w.period = s.period) AS warnings,
                       po.drivers
@@ -121,13 +123,15 @@ def ranking_table(df: pd.DataFrame) -> pd.DataFrame:
         "unit_name": df.unit_name,
         "sector": df.sector,
         "score": df.score.map(lambda v: DASH if pd.isna(v) else f"{v:.1f}"),
-        "grade": df.grade.map(lambda g: g if isinstance(g, str) else DASH),
+        "grade": [grading.shown(g, b, bool(pv)) for g, b, pv in zip(df.grade, df.grade_basis, df.provisional)],
         "interval": [DASH if pd.isna(a) else f"{a}–{b}" for a, b in zip(df.rank_p05, df.rank_p95)],
         "sector_rank": df.sector_rank.map(lambda v: DASH if pd.isna(v) else str(int(v))),
         "change_prev": df.change_prev.map(_signed),
         "change_yoy": df.change_yoy.map(_signed),
         "rising": df.rising.map(lambda r: "是" if r is True or r == 1 else ""),
         "warnings": df.warnings.astype(int).astype(str),
+        "records": df.records.map(lambda v: DASH if pd.isna(v) else str(int(v))),
+        "imputed_share": df.imputed_share.map(lambda v: "" if pd.isna(v) or v < 0.005 else f"{v:.0%}"),
         "top_drivers": df.top_drivers.replace("", DASH),
     })
     return out.rename(columns=RANKING_ZH)
@@ -148,7 +152,10 @@ def _signed(v) -> str:
 
 
 def title(df: pd.DataFrame, period: str) -> str:
-    return f"政治生态风险排名 · {period_zh(normalise_period(period))}（{len(df)}个单位）"
+    provisional = bool(len(df)) and bool(df.provisional.fillna(False).any())
+    return (f"政治生态风险排名 · {period_zh(normalise_period(period))}（{len(df)}个单位）"
+            + (f"（{vocabulary.word('grade_state', 'provisional')}期：本期尚未结束或部分指标所需的历史数据不足，"
+               "不与完整期比较）" if provisional else ""))
 
 
 def print_ranking(df: pd.DataFrame, period: str, console=None) -> None:
@@ -156,10 +163,14 @@ def print_ranking(df: pd.DataFrame, period: str, console=None) -> None:
     from rich.console import Console
 
     console = console or Console()
+    note = ("名次区间只对各粒度最近一期估计（方法不确定性分析），本期未估计。\n"
+            if len(df) and df.rank_p05.isna().all() else "")
     if not console.is_terminal:
-        console.file.write(plain_columns(ranking_table(df), title(df, period)))
+        console.file.write(plain_columns(ranking_table(df), title(df, period)) + note)
         return
     console.print(ranking_rich(df, period, wide=console.width >= WIDE))
+    if note:
+        console.print(note.rstrip())
 
 
 def plain_columns(table: pd.DataFrame, heading: str) -> str:
@@ -188,7 +199,7 @@ def ranking_rich(df: pd.DataFrame, period: str, *, wide: bool):
     t = Table(title=title(df, period), show_lines=not wide)
     numeric = {"名次", "指数", "名次区间", "领域内名次", "环比", "同比", "预警数"}
     if wide:
-        shown = [c for c in table.columns if c not in ("同比", "风险上升")]
+        shown = [c for c in table.columns if c not in ("同比", "风险上升", "插补")]
     else:
         shown = ["名次", "单位", "指数", "等级", "名次区间", "环比", "预警数"]
     for col in shown:
@@ -201,7 +212,7 @@ def ranking_rich(df: pd.DataFrame, period: str, *, wide: bool):
         for col in shown:
             value = row[col]
             if col == "等级":
-                cells.append(Text(value, style=GRADE_STYLE.get(value, "")))
+                cells.append(Text(value, style=GRADE_STYLE.get(value[:1], "")))
             elif col == "环比" and rising is True:
                 cells.append(Text(value + "↑", style="bold"))
             elif col == "单位" and not wide:
@@ -221,7 +232,7 @@ def portrait(db: str | Path, unit: str, period: str) -> dict:
     try:
         grain, p = resolve_period(con, period)
         name = resolve_unit(con, unit)
-        rows = con.execute("""SELECT summary, drivers, peers, themes FROM portraits
+        rows = con.execute("""SELECT summary, drivers, peers, themes, protective FROM portraits
                              WHERE unit_name = ? AND grain = ? AND period = ?""", [name, grain, p]).fetchall()
         row = rows[0] if rows else None
         if row is None:
@@ -247,7 +258,8 @@ def portrait(db: str | Path, unit: str, period: str) -> dict:
     finally:
         con.close()
     return {"unit": name, "grain": grain, "period": p, "summary": row[0], "drivers": json.loads(row[1]),
-            "peers": json.loads(row[2]), "themes": json.loads(row[3]), "scores": scores, "trend": trend,
+            "peers": json.loads(row[2]), "themes": json.loads(row[3]),
+            "protective": json.loads(row[4]) if row[4] else [], "scores": scores, "trend": trend,
             "warnings": warnings, "evidence": evidence}
 
 
@@ -271,12 +283,13 @@ def print_portrait(db: str | Path, unit: str, period: str, console=None) -> None
     con.print(t)
 
     if d["drivers"]:
-        t = Table(title="主要风险来源（高于平均的贡献）")
-        for col in ("指标", "数值", "百分位", "贡献", "超出平均", "预警"):
+        t = Table(title="主要风险来源（高于平均的贡献，仅本单位实有数据）")
+        for col in ("指标", "数值", "百分位", "同领域百分位", "贡献", "超出平均", "预警"):
             t.add_column(col, justify="left" if col in ("指标", "数值", "预警") else "right")
         for x in d["drivers"]:
             status = "" if x["status"] == "ok" else f"（{vocabulary.word('value_status', x['status'])}）"
-            t.add_row(x["name_zh"], (x["shown"] or DASH) + status, _f(x["percentile"], 0), _f(x["contribution"], 2),
+            t.add_row(x["name_zh"] + ("偏低" if x.get("low_is_risk") else ""), (x["shown"] or DASH) + status,
+                      _f(x["percentile"], 0), _f(x.get("sector_percentile"), 0), _f(x["contribution"], 2),
                       _f(x["excess"], 2), "是" if x["flagged"] else "")
         con.print(t)
 
@@ -298,6 +311,8 @@ def print_portrait(db: str | Path, unit: str, period: str, console=None) -> None
 
     if d["themes"]:
         con.print("信访反映主题：" + "、".join(f"{x['theme']}（{x['kind']}，{x['n']}件）" for x in d["themes"]))
+    if d.get("protective"):
+        con.print("有利因素：" + "、".join(f"{x['fact']}{x['count']}件（{x['text']}）" for x in d["protective"]))
     tr = d["trend"].tail(8)
     if len(tr) > 1:
         con.print("近期走势：" + " → ".join(f"{period_zh(r.period)} {r.score:.1f}分{(r.grade + '色') if r.grade else ''}"

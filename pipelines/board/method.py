@@ -1,9 +1,12 @@
-"""方法与权重: the catalogue, the what-if weight editor and the sensitivity results.
+"""方法与权重: the catalogue, the grading rule, the aggregation beside the arithmetic mean, the what-if weight
+editor and the sensitivity results.
 
-The what-if re-aggregates the build's normalised indicator values (0-100, 100 = riskiest, direction
-already applied) with the index engine's own aggregation (pipelines.index), so a re-weighted score is
-computed exactly as the build would with those weights; normalisation is not repeated. It runs over all
-units, so ranks stay county ranks, and only the user's units are returned.
+The what-if re-aggregates the build's normalised indicator values (the severities the build aggregated, 0-100,
+100 = riskiest) with the index engine's own aggregation (pipelines.index) and the build's mean, so a re-weighted
+score is computed exactly as the build would with those weights; normalisation is not repeated. It regrades with
+the build's rule (pipelines.analysis.grading): the bands follow the new weights, and the evidence is the warnings
+of the indicators and dimensions still weighted. It runs over all units, so ranks stay county ranks, and only
+the user's units are returned.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from pipelines.access.store import Scope
+from pipelines.analysis import grading
 from pipelines.board.snapshot import Board
 from pipelines.index import IndexSettings, build_framework
 from pipelines.index.aggregation import contributions
 from pipelines.index.engine import aggregate_all, rank_desc
-from pipelines.index.grades import assign_grades
 from pipelines.index.normalisation import scale_floor
 
 TOP = "index"
@@ -28,30 +31,38 @@ def catalogue(board: Board, identity: str | None = None) -> pd.DataFrame:
     return board.q("catalogue", identity=identity)
 
 
-def aggregation_method(settings: dict) -> str:
+def aggregation_method(settings: dict) -> tuple[str, float]:
+    """The build's mean and its order p: the engine's record first (what it actually ran), else the settings."""
+    eng = settings.get("engine") if isinstance(settings.get("engine"), dict) else {}
     idx = settings.get("index") if isinstance(settings.get("index"), dict) else settings
-    raw = str(idx.get("aggregate") or idx.get("aggregation") or "arith").lower()
-    return "geom" if raw.startswith("geo") else "arith"
+    raw = str(eng.get("aggregate") or idx.get("aggregate") or idx.get("aggregation") or "arith").lower()
+    method = "geom" if raw.startswith("geo") else "genmean" if raw.startswith("gen") else "arith"
+    return method, float(eng.get("p") or idx.get("p") or 2.0)
 
 
-def grade_cuts(board: Board, grain: str, identity: str | None = None) -> list[float]:
-    """Ascending cut points (黄, 橙, 红) for re-graded what-if scores.
+def graded_grains(settings: dict) -> set[str]:
+    return set(((settings.get("grades") or {}).get("grains")) or [])
 
-    Fixed grades: the build's own cut points. Quantile grades: the build cut the quantiles over the whole
-    panel of the grain, so re-cutting one period's re-weighted scores would move the goal posts; instead
-    the boundary scores the build actually used (lowest score given each grade) stay fixed, and a unit
-    changes grade only when its re-weighted score crosses one of them.
-    """
-    grades = (board.build(identity)["settings"] or {}).get("grades") or {}
-    if grades.get("method") == "fixed" and len(grades.get("fixed") or []) == 3:
-        return sorted(float(c) for c in grades["fixed"])
-    bounds = board.q("grade_bounds", identity=identity, grain=grain).set_index("grade")
-    cuts = []
-    for worse in (("黄", "橙", "红"), ("橙", "红"), ("红",)):
-        lows = bounds.lowest.reindex(list(worse)).dropna()
-        cuts.append(float(lows.min()) if len(lows) else float("inf"))
-    # Less a hair: the boundary unit's re-computed score can differ from the published one by 1e-14.
-    return list(np.maximum.accumulate(cuts) - 1e-9)
+
+def grain_records(board: Board, scope: Scope, identity: str | None = None) -> pd.DataFrame:
+    """Per grain: ledger records per unit-period and the share with none, and whether the grain is graded."""
+    return board.q("grain_records", scope, identity=identity)
+
+
+def bands_table(board: Board, identity: str | None = None) -> pd.DataFrame:
+    """The score floors of 黄, 橙, 红 for the index and every dimension, as the build derived them."""
+    s = board.build(identity)["settings"] or {}
+    b = s.get("grade_bands") or {}
+    dims = board.q("dimensions", identity=identity).set_index("dimension").dimension_zh
+    rows = [("综合指数", *b["index"])] if b.get("index") else []
+    rows += [(dims.get(d, d), *v) for d, v in (b.get("dimensions") or {}).items()]
+    return pd.DataFrame(rows, columns=["level", "yellow", "orange", "red"])
+
+
+def rule_lines(board: Board, identity: str | None = None) -> list[str]:
+    """The grading rule of the build shown, in the sentences every reader uses (grading.rule_zh)."""
+    s = board.build(identity)["settings"] or {}
+    return grading.rule_zh(s)
 
 
 @dataclass
@@ -68,7 +79,7 @@ def default_weights(cat: pd.DataFrame, dims: pd.DataFrame) -> tuple[dict[str, fl
     return dict(zip(cat.indicator_id, cat.weight.astype(float))), dict(zip(dims.dimension, dims.weight.astype(float)))
 
 
-def _scores(matrix: pd.DataFrame, cat: pd.DataFrame, ind_w: dict, dim_w: dict, aggregate: str):
+def _scores(matrix: pd.DataFrame, cat: pd.DataFrame, ind_w: dict, dim_w: dict, aggregate: tuple[str, float]):
     """Index scores of every unit in `matrix` (units × indicators) via the index engine, the effective
     indicator weights within their dimension and each indicator's contribution to the index."""
     keep = cat[cat.indicator_id.map(lambda i: ind_w.get(i, 0.0) > 0) & cat.dimension.map(lambda d: dim_w.get(d, 0.0) > 0)]
@@ -84,15 +95,32 @@ def _scores(matrix: pd.DataFrame, cat: pd.DataFrame, ind_w: dict, dim_w: dict, a
                       "Type": ["Aggregate"]}),
     ], ignore_index=True)
     fw = build_framework(meta)
-    settings = IndexSettings(weights="meta", aggregate=aggregate)
+    settings = IndexSettings(weights="meta", aggregate=aggregate[0], p=aggregate[1])
     norm = matrix.reindex(columns=list(fw.indicators)).to_numpy(dtype=float)
     floor = scale_floor(norm, settings)
     values, renorm, used = aggregate_all(norm, fw, settings, floor)
     top = values[-1][:, 0]
     eff = pd.Series(np.asarray(used[0], dtype=float), index=list(fw.levels[0].children))
     contrib = contributions(values, renorm, [lv.parent_of for lv in fw.levels], settings.aggregate, floor,
-                            settings.geom_shift, settings.geom_zero)
+                            settings.geom_shift, settings.geom_zero, settings.p)
     return top, eff, pd.DataFrame(contrib, index=matrix.index, columns=list(fw.indicators))
+
+
+def _bands(cat: pd.DataFrame, ind_w: dict, dim_w: dict, aggregate: tuple[str, float]) -> grading.Bands:
+    """The grading bands for these weights (the build's rule: one median-weight indicator at each line)."""
+    scored = cat[~cat.context.fillna(False).astype(bool)] if "context" in cat else cat
+    iw = {d: [float(ind_w.get(i, 0.0)) for i in part.indicator_id] for d, part in scored.groupby("dimension")}
+    dw = {d: float(dim_w.get(d, 0.0)) for d in iw}
+    return grading.bands(iw, dw, aggregate[0], aggregate[1])
+
+
+def _evidence(warnings: pd.DataFrame, cat: pd.DataFrame, ind_w: dict, dim_w: dict, units) -> np.ndarray:
+    """Each unit's highest warning level among the indicators (and dimensions) still weighted."""
+    level = {"黄": 1, "橙": 2, "红": 3}
+    dim = dict(zip(cat.indicator_id, cat.dimension))
+    w = warnings[warnings.indicator_id.map(lambda i: ind_w.get(i, 0.0) > 0 and dim_w.get(dim.get(i), 0.0) > 0)]
+    best = w.assign(lv=w.grade.map(level)).groupby("unit_name")["lv"].max()
+    return np.array([int(best.get(u, 0)) for u in units])
 
 
 @dataclass
@@ -102,8 +130,9 @@ class _Period:
     cat: pd.DataFrame
     ind_w: dict[str, float]
     dim_w: dict[str, float]
-    aggregate: str
+    aggregate: tuple[str, float]
     matrix: pd.DataFrame
+    graded: bool = True
 
 
 def _period(board: Board, grain: str, period: str, identity: str | None) -> _Period:
@@ -111,7 +140,9 @@ def _period(board: Board, grain: str, period: str, identity: str | None) -> _Per
     ind_w, dim_w = default_weights(cat, board.q("dimensions", identity=identity))
     long = board.q("whatif_matrix", Scope(None), identity=identity, grain=grain, period=period)
     matrix = long.pivot_table(index="unit_name", columns="indicator_id", values="normalised", aggfunc="first")
-    return _Period(cat, ind_w, dim_w, aggregation_method(board.build(identity)["settings"] or {}), matrix)
+    settings = board.build(identity)["settings"] or {}
+    graded = grain in graded_grains(settings) if graded_grains(settings) else True
+    return _Period(cat, ind_w, dim_w, aggregation_method(settings), matrix, graded)
 
 
 def recomputed_contributions(board: Board, grain: str, period: str, unit: str,
@@ -130,6 +161,15 @@ def recomputed_contributions(board: Board, grain: str, period: str, unit: str,
     return out.sort_values("contribution", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def _regrade(p: _Period, score: np.ndarray, ind_w: dict, dim_w: dict, warnings: pd.DataFrame,
+             records: np.ndarray, aggregate: tuple[str, float] | None = None) -> np.ndarray:
+    agg = aggregate or p.aggregate
+    band = _bands(p.cat, ind_w, dim_w, agg).index
+    warn = _evidence(warnings, p.cat, ind_w, dim_w, p.matrix.index)
+    code, _ = grading.grade(score, band, warn, records, p.graded)
+    return grading.labels(code)
+
+
 def whatif(
     board: Board,
     scope: Scope,
@@ -141,12 +181,14 @@ def whatif(
 ) -> WhatIf:
     p = _period(board, grain, period, identity)
     matrix = p.matrix
-    rule = {"thresholds": grade_cuts(board, grain, identity)}
     base, _, _ = _scores(matrix, p.cat, p.ind_w, p.dim_w, p.aggregate)
     new, used, _ = _scores(matrix, p.cat, indicator_weights, dimension_weights, p.aggregate)
 
     published = board.q("period_scores", Scope(None), identity=identity, grain=grain, period=period)
     published = published[published.level == "index"].set_index("unit_name")
+    warnings = board.q("period_warnings", Scope(None), identity=identity, grain=grain, period=period)
+    records = published.records.reindex(matrix.index).fillna(0).to_numpy() if "records" in published else \
+        np.ones(len(matrix))
     table = pd.DataFrame(
         {
             "unit_name": matrix.index,
@@ -154,8 +196,8 @@ def whatif(
             "new_score": new,
             "base_rank": rank_desc(base[:, None])[:, 0],
             "new_rank": rank_desc(new[:, None])[:, 0],
-            "base_grade": np.asarray(assign_grades(pd.Series(base), **rule), dtype=object),
-            "new_grade": np.asarray(assign_grades(pd.Series(new), **rule), dtype=object),
+            "base_grade": _regrade(p, base, p.ind_w, p.dim_w, warnings, records),
+            "new_grade": _regrade(p, new, indicator_weights, dimension_weights, warnings, records),
         }
     )
     table["published_score"] = table.unit_name.map(published.score)
@@ -169,3 +211,33 @@ def whatif(
     changed = table[table.base_grade.astype(str) != table.new_grade.astype(str)].reset_index(drop=True)
     weights = pd.DataFrame({"indicator_id": used.index, "weight_within_dimension": used.to_numpy()})
     return WhatIf(table=table, changed=changed, baseline_gap=gap, weights=weights)
+
+
+def aggregation_comparison(board: Board, scope: Scope, grain: str, period: str,
+                           identity: str | None = None) -> pd.DataFrame:
+    """The build's mean beside the arithmetic mean on the same severities and weights, each graded by the same
+    rule (its bands derived for its own mean): score, rank and grade of every visible unit under both, riskiest
+    first by the build's mean. Shows what a non-compensatory mean changes: units severe in one dimension."""
+    p = _period(board, grain, period, identity)
+    every = board.q("period_scores", Scope(None), identity=identity, grain=grain, period=period)
+    published = every[every.level == "index"].set_index("unit_name")
+    warnings = board.q("period_warnings", Scope(None), identity=identity, grain=grain, period=period)
+    records = published.records.reindex(p.matrix.index).fillna(0).to_numpy()
+    arith = ("arith", 1.0)
+    own, _, _ = _scores(p.matrix, p.cat, p.ind_w, p.dim_w, p.aggregate)
+    flat, _, _ = _scores(p.matrix, p.cat, p.ind_w, p.dim_w, arith)
+    table = pd.DataFrame({
+        "unit_name": p.matrix.index, "score": own, "rank": rank_desc(own[:, None])[:, 0],
+        "grade": _regrade(p, own, p.ind_w, p.dim_w, warnings, records),
+        "arith_score": flat, "arith_rank": rank_desc(flat[:, None])[:, 0],
+        "arith_grade": _regrade(p, flat, p.ind_w, p.dim_w, warnings, records, arith),
+    })
+    table["rank_change"] = table.arith_rank - table["rank"]  # positive: the build's mean ranks it riskier
+    # the highest dimension score of each unit: what the arithmetic mean averages away
+    dims = every[every.level != "index"]
+    top_dim = dims.sort_values("score", ascending=False).drop_duplicates("unit_name").set_index("unit_name")
+    table["top_dimension"] = table.unit_name.map(top_dim.level)
+    table["top_dimension_score"] = table.unit_name.map(top_dim.score)
+    visible = set(board.q("visible_units", scope, identity=identity).unit_name)
+    table = table[table.unit_name.isin(visible)]
+    return table.sort_values(["rank", "unit_name"], kind="stable").reset_index(drop=True)

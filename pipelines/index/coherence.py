@@ -29,17 +29,25 @@ class Coherence:
 
 
 def cronbach_alpha(block: np.ndarray) -> float:
-    """alpha = k / (k - 1) * (1 - sum of item variances / variance of the item total)."""
+    """alpha = k / (k - 1) * (1 - sum of item variances / variance of the item total), over the units with every
+    item present. Items that do not vary (a column at one value up to float noise) say nothing about consistency
+    and are left out: kept, their float noise could push alpha past its bound of 1 (an all-but-constant block
+    gave 4/3). NaN with fewer than two varying items or units; never above 1 (it may be negative)."""
     block = np.asarray(block, dtype=float)
     block = block[~np.isnan(block).any(axis=1)]
+    if block.shape[0] < 2:
+        return float("nan")
+    var = block.var(axis=0, ddof=1)
+    scale = np.max(np.abs(block)) if block.size else 0.0
+    block = block[:, var > (1e-9 * max(scale, 1.0)) ** 2]
     n, k = block.shape
     if k < 2 or n < 2:
         return float("nan")
     item_var = block.var(axis=0, ddof=1).sum()
     total_var = block.sum(axis=1).var(ddof=1)
-    if total_var == 0:
+    if not total_var > 0:
         return float("nan")
-    return float(k / (k - 1) * (1 - item_var / total_var))
+    return float(min(1.0, k / (k - 1) * (1 - item_var / total_var)))
 
 
 def _corr_pair(a: np.ndarray, b: np.ndarray) -> float:

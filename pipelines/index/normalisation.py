@@ -43,6 +43,23 @@ def minmax(x: np.ndarray, directions: np.ndarray, lower: float = 0.0, upper: flo
     return out
 
 
+def excess(x: np.ndarray, directions: np.ndarray, lower: float = 0.0, upper: float = 100.0) -> np.ndarray:
+    """Excess over the typical value (after x * direction): (x - median) / (max - median) mapped onto [lower, upper],
+    values at or below the median at `lower`. For risk, where what is normal carries no cause for attention:
+    the median unit, and every unit below it, score the floor, so a value filled in with the median (imputation)
+    adds no risk, and only the excess over the norm ranks units (the centre line of a funnel plot, Spiegelhalter
+    2005). A column with nothing above its median is flat: every unit at `lower`."""
+    xd = x * directions
+    med = _colstats(xd, np.nanmedian)
+    hi = _colstats(xd, np.nanmax)
+    rng = hi - med
+    flat = ~(rng > _FLAT * np.maximum(np.abs(hi), np.abs(med)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.clip((xd - med) / np.where(flat, 1.0, rng), 0.0, 1.0) * (upper - lower) + lower
+    out[:, flat] = np.where(np.isnan(xd[:, flat]), np.nan, lower)
+    return out
+
+
 def zscore(x: np.ndarray, directions: np.ndarray, mean: float = 0.0, sd: float = 1.0) -> np.ndarray:
     """COINr n_zscore after x * direction: (x - mean) / sd * s + m, sd with n - 1 (R's sd)."""
     xd = x * directions
@@ -107,6 +124,8 @@ def normalise(x: np.ndarray, directions: np.ndarray, targets: np.ndarray, settin
         return minmax(x, directions, lo, hi)
     if method == "zscore":
         return zscore(x, directions, *settings.zscore)
+    if method == "excess":
+        return excess(x, directions, lo, hi)
     if method == "rank":
         return rank(x, directions)
     if method == "percentile":
@@ -126,7 +145,7 @@ def scale_floor(normalised: np.ndarray, settings) -> float:
     minimum), rank uses 1, and zscore uses the lowest value a sample z-score can take among n units,
     mean - sd (n - 1) / sqrt(n) (Shiffler 1988), with n the number of units.
     """
-    if settings.normalise in ("minmax", "percentile", "target"):
+    if settings.normalise in ("minmax", "percentile", "target", "excess"):
         lo = settings.bounds[0]
         obs = np.nanmin(normalised) if np.isfinite(normalised).any() else lo
         return float(min(lo, obs))

@@ -15,7 +15,7 @@ from pipelines.errors import UserError
 
 IMPUTATIONS = ("none", "mean", "median", "zero", "group-mean", "group-median")
 TREATMENTS = ("none", "winsorise", "log")
-NORMALISATIONS = ("minmax", "zscore", "rank", "percentile", "target", "none")
+NORMALISATIONS = ("minmax", "zscore", "rank", "percentile", "target", "excess", "none")
 WEIGHTINGS = ("meta", "equal", "ahp", "entropy", "pca")
 AGGREGATIONS = ("arith", "geom", "genmean")
 
@@ -50,7 +50,9 @@ class IndexSettings:
                      (COINr n_prank: (min-rank - 1)/(n - 1), mapped to bounds); "target" (COINr
                      n_dist2targ on the iMeta `Target` column, mapped to bounds, capped at the target when
                      `target_cap`). Direction is applied first (x * Direction), as COINr does; "target"
-                     uses the direction inside its formula; "none" (values as they are, direction applied:
+                     uses the direction inside its formula; "excess" (the excess over the median,
+                     (x - median) / (max - median) mapped to bounds, values below the median at the lower
+                     bound: for risk, where only what exceeds the norm is cause for attention); "none" (values as they are, direction applied:
                      for indicators already on a common scale).
     weights          "meta" (iMeta Weight column) | "equal" | "ahp" (pairwise matrices in `ahp`:
                      {aggregate code: {"children": [codes...], "matrix": [[...]]}}, Saaty CR must be

@@ -8,6 +8,7 @@ import logging
 import pandas as pd
 
 from pipelines import vocabulary
+from pipelines.analysis import grading
 from pipelines.board.periods import grain_zh, period_zh
 from pipelines.reports import charts
 from pipelines.reports import wording as W
@@ -436,15 +437,10 @@ def _method(doc: Document, f: Facts) -> None:
     doc.add(Heading(W.SECTIONS["method"]))
     s = f.settings
     idx = s.get("index") or {}
-    gr = s.get("grades") or {}
     unc = s.get("uncertainty") or {}
     n_ind = int((~f.catalogue.context.astype(bool) & (f.catalogue.weight > 0)).sum())
-    if gr.get("method") == "fixed":
-        fixed = sorted(gr.get("fixed") or [0, 0, 0])
-        grades = W.GRADES_FIXED.format(red=fixed[2], orange=fixed[1], yellow=fixed[0])
-    else:
-        q = sorted(gr.get("quantiles") or [0.5, 0.8, 0.95])
-        grades = W.GRADES_QUANTILE.format(red=_pc(1 - q[2]), orange=_pc(q[2] - q[1]), yellow=_pc(q[1] - q[0]))
+    rule = grading.rule_zh(s)  # the same sentences as the 方法与权重 page and the CLI
+    grades = rule[0].rstrip("。")
     values = {
         "indicators": n_ind, "dimensions": len(f.dimensions),
         "normalise": W.NORMALISE_ZH.get(idx.get("normalise"), idx.get("normalise", "")),
@@ -459,6 +455,8 @@ def _method(doc: Document, f: Facts) -> None:
     }
     for line in W.METHOD_LINES:
         doc.add(Para(line.format(**values)))
+    for line in rule[1:]:
+        doc.add(Para(line))
 
     if len(f.sensitivity):
         sens = f.sensitivity.sort_values("first_order", ascending=False)
@@ -495,10 +493,6 @@ def _int(v) -> str:
 
 def _interval(lo, hi) -> str:
     return W.DASH if lo is None or pd.isna(lo) or hi is None or pd.isna(hi) else f"{lo:.0f}–{hi:.0f}"
-
-
-def _pc(share: float) -> str:
-    return f"{share * 100:.0f}"
 
 
 _CN = "一二三四五六七八九十"

@@ -111,16 +111,23 @@ def audit_log():
 
 # ---- the build's index, reproducible with pipelines.index ------------------------------------
 
+def _engine_input(board: Board) -> str:
+    """The indicator_values column the build's engine aggregated: `normalised` when the build scored severities
+    itself (then every indicator already counts upwards), else `index_value`, which the engine normalised."""
+    return (board.build().get("settings") or {}).get("engine_input") or "index_value"
+
+
 def index_meta(board: Board) -> pd.DataFrame:
     """The build's hierarchy in iMeta form: scored indicators → dimensions → index, with the build's weights."""
     cat = board.q("catalogue")
     dims = board.q("dimensions").set_index("dimension")
     scored = cat[~cat.context.astype(bool) & (cat.weight > 0)]
     dim_ids = list(dict.fromkeys(scored.dimension))
+    upwards = _engine_input(board) == "normalised"
     return pd.concat([
         pd.DataFrame({"Level": 1, "iCode": scored.indicator_id, "Parent": scored.dimension,
-                      "Direction": scored.direction.astype(int), "Weight": scored.weight.astype(float),
-                      "Type": "Indicator"}),
+                      "Direction": 1 if upwards else scored.direction.astype(int),
+                      "Weight": scored.weight.astype(float), "Type": "Indicator"}),
         pd.DataFrame({"Level": 2, "iCode": dim_ids, "Parent": TOP, "Direction": 1,
                       "Weight": [float(dims.weight[d]) for d in dim_ids], "Type": "Aggregate"}),
         pd.DataFrame({"Level": [3], "iCode": [TOP], "Parent": [None], "Direction": [1], "Weight": [1.0],
@@ -136,15 +143,17 @@ def index_inputs(c: County, grain: str = "quarter") -> pd.DataFrame:
     ids = list(meta[meta.Level == 1].iCode)
     con = attach_read_only(c.db)  # a trivial select: the board has no query for the whole panel
     try:
-        long = con.execute("SELECT period, unit_name, indicator_id, index_value FROM indicator_values "
+        column = _engine_input(c.board)
+        long = con.execute(f"SELECT period, unit_name, indicator_id, {column} AS x FROM indicator_values "
                            "WHERE grain = ? AND build_id = ?", [grain, c.build["build_id"]]).df()
     finally:
         con.close()
-    wide = long.pivot_table(index=["period", "unit_name"], columns="indicator_id", values="index_value",
+    wide = long.pivot_table(index=["period", "unit_name"], columns="indicator_id", values="x",
                             aggfunc="first", dropna=False).reindex(columns=ids)
-    # A constant indicator ranks nobody: the build leaves it out rather than give everyone the midpoint.
-    spread = wide.max() - wide.min()
-    wide.loc[:, ~(spread > 0)] = np.nan
+    if column == "index_value":
+        # A constant indicator ranks nobody: the build leaves it out rather than give everyone the midpoint.
+        spread = wide.max() - wide.min()
+        wide.loc[:, ~(spread > 0)] = np.nan
     wide = wide.reset_index()
     wide.insert(0, "uCode", wide.period + "|" + wide.unit_name)
     wide.columns.name = None

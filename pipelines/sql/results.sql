@@ -17,6 +17,7 @@
 --                       17M rows; the dashboard re-aggregates one month's from indicator_values on demand,
 --                       pipelines/board/method.py): add month to contributions.grains to store them
 --   rank_p05/rank_p95 and sensitivity: the latest period(s) of each grain in uncertainty.grains
+--   grades: the grains of grades.grains (months are scored, not graded)
 -- A build writes staged copies (<table>__build) and swaps them in with one transaction.
 
 CREATE TABLE IF NOT EXISTS build_runs (
@@ -64,12 +65,14 @@ CREATE TABLE IF NOT EXISTS indicator_values (
     value             DOUBLE,            -- raw value (NULL when missing or below the minimum sample)
     sample            INTEGER,           -- records it rests on
     status            VARCHAR NOT NULL,  -- ok | small_sample | missing | imputed | zero
-    normalised        DOUBLE,            -- 0-100, 100 = riskiest, after outlier treatment and direction
+    normalised        DOUBLE,            -- what entered the aggregation, 0-100, 100 = riskiest: the severity (0 at the
+                                         -- period's typical value, 33.3 at the 黄 line, 66.7 橙, 100 红) by default
     percentile        DOUBLE,            -- among all units in the period, 0-100, direction applied (100 = riskiest)
     sector_percentile DOUBLE,            -- among the unit's sector peers, same orientation
     threshold         DOUBLE,            -- yellow-level warning threshold on the raw value, if the indicator has one
     flagged           BOOLEAN NOT NULL,
-    index_value       DOUBLE,            -- what entered the index after the missing policy (imputed/zero filled)
+    index_value       DOUBLE,            -- the value after the missing policy (imputed/zero filled) and, for `shrink`
+                                         -- indicators, the empirical-Bayes estimate: what was scored
     below_min_sample  BOOLEAN            -- the value was withheld because sample < min_sample
 );
 
@@ -84,11 +87,18 @@ CREATE TABLE IF NOT EXISTS unit_scores (
     rank          INTEGER,               -- 1 = riskiest in the period
     rank_p05      DOUBLE,                -- uncertainty: 5th-95th percentile of the rank over Monte Carlo draws
     rank_p95      DOUBLE,
-    grade         VARCHAR,               -- 红 | 橙 | 黄 | 绿 (index level; dimensions may carry one too)
-    sector_rank   INTEGER,               -- rank among the unit's sector peers
-    change_prev   DOUBLE,                -- 环比: score minus previous period's
-    change_yoy    DOUBLE,                -- 同比: score minus the same period a year before
-    rising        BOOLEAN                -- rising-risk flag
+    grade         VARCHAR,               -- 红 | 橙 | 黄 | 绿 by the evidence rule (pipelines/analysis/grading.py), for the
+                                         -- index and every dimension; NULL: not graded (months) or no score (无数据)
+    sector_rank   INTEGER,               -- rank among the unit's sector peers (NULL for a unit alone in its sector)
+    change_prev   DOUBLE,                -- 环比: score minus previous period's (NULL if either period is provisional)
+    change_yoy    DOUBLE,                -- 同比: score minus the same period a year before (same)
+    rising        BOOLEAN,               -- rising-risk flag
+    grade_basis   VARCHAR,               -- why the grade: no_record | quiet | score | evidence | both | ungraded | no_data
+    warning_level TINYINT,               -- highest warning at this level (0 none, 1 黄, 2 橙, 3 红), on enough records
+    evidence      INTEGER,               -- distinct ledger records behind this level's warnings
+    records       INTEGER,               -- ledger records of the unit dated in the period (any ledger)
+    provisional   BOOLEAN,               -- the period is not over, or its windows lack the history an indicator needs (待定)
+    imputed_share DOUBLE                 -- share of the level's weight that was filled in (imputed), 0-1
 );
 
 -- How each indicator adds to the index: contributions of a unit-period add up to its index score.
@@ -115,7 +125,8 @@ CREATE TABLE IF NOT EXISTS warnings (
     threshold     DOUBLE NOT NULL,
     rule          VARCHAR NOT NULL,      -- how the threshold was set, in words (data/vocabulary.yaml threshold_rule), e.g. '固定阈值：达到3及以上'
     message       VARCHAR NOT NULL,      -- Chinese, one sentence
-    status        VARCHAR NOT NULL       -- 新增 | 持续 (also flagged the period before)
+    status        VARCHAR NOT NULL,      -- 新增 | 持续 (also flagged the period before)
+    records       INTEGER                -- distinct ledger records behind it (a level needs warnings.min_records)
 );
 
 -- The ledger records behind each warning (pseudonymised rows, by table and natural key).
@@ -157,7 +168,8 @@ CREATE TABLE IF NOT EXISTS portraits (
     summary       VARCHAR NOT NULL,      -- Chinese paragraph: level, drivers, peers, trend
     drivers       JSON NOT NULL,         -- top contributing indicators with value, percentile, contribution
     peers         JSON NOT NULL,         -- dimension scores of the unit, its sector and the county
-    themes        JSON NOT NULL          -- recurring petition themes (categories, 四风 types, hidden variants)
+    themes        JSON NOT NULL,         -- recurring petition themes (categories, 四风 types, hidden variants)
+    protective    JSON                   -- facts that speak for the unit: cadres cleared of false accusations (澄清正名) …
 );
 
 -- Columns added after the first release, for warehouses created before them.
@@ -170,3 +182,11 @@ ALTER TABLE indicator_catalogue ADD COLUMN IF NOT EXISTS context BOOLEAN;
 ALTER TABLE indicator_catalogue ADD COLUMN IF NOT EXISTS definition_zh VARCHAR;  -- the definition in words (口径)
 ALTER TABLE indicator_values ADD COLUMN IF NOT EXISTS index_value DOUBLE;
 ALTER TABLE indicator_values ADD COLUMN IF NOT EXISTS below_min_sample BOOLEAN;
+ALTER TABLE unit_scores ADD COLUMN IF NOT EXISTS grade_basis VARCHAR;
+ALTER TABLE unit_scores ADD COLUMN IF NOT EXISTS warning_level TINYINT;
+ALTER TABLE unit_scores ADD COLUMN IF NOT EXISTS evidence INTEGER;
+ALTER TABLE unit_scores ADD COLUMN IF NOT EXISTS records INTEGER;
+ALTER TABLE unit_scores ADD COLUMN IF NOT EXISTS provisional BOOLEAN;
+ALTER TABLE unit_scores ADD COLUMN IF NOT EXISTS imputed_share DOUBLE;
+ALTER TABLE warnings ADD COLUMN IF NOT EXISTS records INTEGER;
+ALTER TABLE portraits ADD COLUMN IF NOT EXISTS protective JSON;

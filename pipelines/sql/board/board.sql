@@ -43,7 +43,9 @@ ORDER BY dimension;
 -- name: period_scores
 WITH visible AS (SELECT unit_name, kind, sector, team FROM units WHERE $all_teams OR list_contains($teams, team))
 SELECT s.unit_name, v.kind, v.sector, v.team, s.level, s.score, s.grade, s.rank, s.rank_p05, s.rank_p95,
-       s.sector_rank, s.change_prev, s.change_yoy, coalesce(s.rising, false) AS rising
+       s.sector_rank, s.change_prev, s.change_yoy, coalesce(s.rising, false) AS rising,
+       s.grade_basis, s.warning_level, s.evidence, s.records, coalesce(s.provisional, false) AS provisional,
+       s.imputed_share
 FROM unit_scores s
 JOIN visible v USING (unit_name)
 WHERE s.build_id = $build AND s.grain = $grain AND s.period = $period;
@@ -255,16 +257,9 @@ FROM coherence
 WHERE build_id = $build AND grain = $grain AND period = $period
 ORDER BY dimension, statistic;
 
--- name: grade_bounds
--- The lowest index score that received each grade over the grain's panel: the cut points the build
--- effectively used (quantile grades are cut over the whole panel), reused by the what-if.
-SELECT grade, min(score) AS lowest, max(score) AS highest, count(*) AS n
-FROM unit_scores
-WHERE build_id = $build AND grain = $grain AND level = 'index' AND grade IS NOT NULL
-GROUP BY grade;
-
 -- name: whatif_matrix
--- Normalised indicator values of the visible units, the input the index engine re-aggregates.
+-- Normalised indicator values (the severities the build aggregated) of the visible units, the input the index
+-- engine re-aggregates.
 WITH visible AS (SELECT unit_name FROM units WHERE $all_teams OR list_contains($teams, team))
 SELECT iv.unit_name, iv.indicator_id, iv.normalised
 FROM indicator_values iv
@@ -348,3 +343,16 @@ SELECT * FROM (
     UNION ALL SELECT 'units', '单位名册', count(*), NULL, max(loaded_at) FROM units
 ) t
 ORDER BY kind;
+
+-- name: grain_records
+-- How sparse each grain is: ledger records per unit-period and the share of unit-periods with none (why months
+-- are scored but not graded), over the visible units.
+WITH visible AS (SELECT unit_name FROM units WHERE $all_teams OR list_contains($teams, team))
+SELECT s.grain, count(*) AS unit_periods, avg(s.records) AS mean_records, median(s.records) AS median_records,
+       avg(CASE WHEN s.records = 0 THEN 1.0 ELSE 0.0 END) AS share_without_record,
+       bool_or(s.grade IS NOT NULL) AS graded
+FROM unit_scores s
+JOIN visible v USING (unit_name)
+WHERE s.build_id = $build AND s.level = 'index'
+GROUP BY s.grain
+ORDER BY s.grain;

@@ -6,7 +6,7 @@
 -- The constant head of each indicator's and each level's JSON object, keys and names escaped once.
 CREATE OR REPLACE TEMP TABLE portrait_ind AS
 SELECT i.ind, '{"indicator_id":' || to_json(i.indicator_id) || ',"name_zh":' || to_json(t.name_zh)
-              || ',"dimension":' || to_json(i.dimension) || ',"value":' AS head, t.name_zh, t.unit
+              || ',"dimension":' || to_json(i.dimension) || ',"value":' AS head, t.name_zh, t.unit, i.direction
 FROM ind_dim AS i JOIN ind_text AS t USING (ind);
 
 CREATE OR REPLACE TEMP TABLE portrait_level AS

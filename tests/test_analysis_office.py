@@ -1,0 +1,319 @@
+"""The grading and ranking rules on a small county written by hand as an office keeps its ledgers (xlsx and csv with
+title rows, Chinese headers, 2024年3月5日 dates, amounts in 万元), run through the CLI a user runs: init, ingest,
+build, scores, explain. Besides ordinary units it holds one unit of each hard case:
+
+  河口镇人民政府   no record at all in 2024 (it has 2023 records)      → 绿, said to have no record
+  县统计局         a single record in 2024, alone in its sector        → never 红/橙; sector figures "—"
+  县医疗保障局     severe in one dimension only (audit money misused,   → a unit of concern: 红/橙, ranked first;
+                   16 % of its budget, clues transferred), alone too      the arithmetic mean ranks it lower
+  城关镇人民政府   many reports, every one proven untrue (诬告, cleared) → not raised: 绿, low rank; 澄清正名 shown
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.ledger_files import write_csv, write_xlsx
+
+pytestmark = pytest.mark.xdist_group("office_county")
+
+ROSTER = ["序号", "单位名称", "单位类别", "所属领域", "派驻组", "编制人数", "年度预算（万元）", "主要负责人"]
+UNITS = [  # name, kind, sector, headcount, budget (万元)
+    ("县教育局", "部门", "教育", 60, 1500), ("县第一中学", "学校", "教育", 120, 2000),
+    ("县第二中学", "学校", "教育", 100, 1800), ("县卫生健康局", "部门", "卫生健康", 50, 1200),
+    ("县人民医院", "医院", "卫生健康", 400, 9000), ("县中医院", "医院", "卫生健康", 200, 5000),
+    ("东关镇人民政府", "乡镇", "乡镇", 90, 1600), ("西山乡人民政府", "乡镇", "乡镇", 70, 1300),
+    ("城关镇人民政府", "乡镇", "乡镇", 110, 2200), ("河口镇人民政府", "乡镇", "乡镇", 80, 1400),
+    ("县统计局", "部门", "统计", 25, 500), ("县医疗保障局", "部门", "医疗保障", 40, 1000),
+]
+ORDINARY = [u[0] for u in UNITS[:8]]
+NO_RECORD, SINGLE, SEVERE, ACCUSED = "河口镇人民政府", "县统计局", "县医疗保障局", "城关镇人民政府"
+
+PETITIONS = ["信访编号", "受理日期", "来源渠道", "是否署名", "被反映单位", "是否班子成员", "问题类别", "四风类型",
+             "反映内容", "处置方式", "办理结果", "是否澄清正名", "办结日期"]
+CASES = ["案件编号", "所在单位", "姓名", "立案日期", "处理日期", "违纪类型", "四种形态", "党纪处分", "是否移送司法"]
+AUDITS = ["审计项目", "被审计单位", "问题序号", "审计报告日期", "问题类型", "问题描述", "涉及金额（万元）", "整改情况",
+          "是否移送问题线索"]
+DECISIONS = ["报备单位", "事项名称", "事项类别", "决策日期", "报备日期", "是否集体决策"]
+CHECKS = ["被检查单位", "检查期间", "检查日期", "检查得分", "发现问题数"]
+FINDINGS = ["巡察轮次", "被巡察单位", "问题序号", "反馈日期", "问题类别", "问题描述", "整改时限", "整改状态", "整改完成时间"]
+
+
+def zh_date(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _petitions(year: int) -> list[list]:
+    rows, n = [], 0
+    outcomes = ["属实", "不属实", "部分属实", "", "查无实据", "属实"]
+    for u, name in enumerate(ORDINARY):
+        for k in range(4 + u % 3):  # 4 to 6 a year, a third substantiated, some still open
+            n += 1
+            d = dt.date(year, 1 + (k * 2 + u) % 12, 3 + (u * 3 + k) % 25)
+            out = outcomes[(u + k) % len(outcomes)]
+            rows.append([f"XF{year}{n:03d}", zh_date(d), ["来信", "电话", "网络举报"][k % 3], "匿名" if k % 2 else "署名",
+                         name, "是" if (u + k) % 5 == 0 else "否", ["工作纪律", "廉洁纪律", "群众纪律"][k % 3],
+                         "形式主义" if (u + k) % 4 == 0 else "", "反映工作作风问题", "初步核实" if out else "谈话函询", out,
+                         "", zh_date(d + dt.timedelta(days=40)) if out else ""])
+    # 城关镇: a flood of reports, every one proven untrue; the accused cadres are cleared (澄清正名)
+    for k in range(14):
+        n += 1
+        d = dt.date(year, 1 + k % 12, 5 + k)
+        out = ["不属实", "查无实据", "诬告陷害"][k % 3]
+        rows.append([f"XF{year}{n:03d}", zh_date(d), "网络举报", "匿名", ACCUSED, "是" if k % 2 else "否", "廉洁纪律", "",
+                     "反映干部收受礼金", "初步核实", out, "是" if out == "诬告陷害" else "否",
+                     zh_date(d + dt.timedelta(days=30))])
+    if year == 2023:  # 河口镇 has records in 2023, none in 2024
+        rows.append([f"XF{year}900", zh_date(dt.date(2023, 6, 2)), "来信", "署名", NO_RECORD, "否", "群众纪律", "",
+                     "反映办事拖拉", "予以了结", "部分属实", "", zh_date(dt.date(2023, 7, 2))])
+    else:  # 县统计局: a single record in 2024, one substantiated report about a leader
+        rows.append([f"XF{year}901", zh_date(dt.date(2024, 5, 20)), "上级转办", "署名", SINGLE, "是", "廉洁纪律", "",
+                     "反映违规报销", "初步核实", "属实", "", zh_date(dt.date(2024, 7, 1))])
+    return rows
+
+
+def _cases() -> list[list]:
+    rows = []
+    for u, name in enumerate(ORDINARY[:6]):
+        for year in (2023, 2024):
+            closed = dt.date(year, 3 + u, 10 + u)
+            rows.append([f"AJ{year}{u:02d}", name, f"干部{u}{year}", "", zh_date(closed), "工作纪律", "1", "无", "否"])
+    rows.append(["AJ2024X1", "县人民医院", "干部X1", zh_date(dt.date(2024, 2, 1)), zh_date(dt.date(2024, 6, 1)),
+                 "廉洁纪律", "2", "警告", "否"])
+    return rows
+
+
+def _audits() -> list[list]:
+    rows = []
+    for u, name in enumerate(ORDINARY + [ACCUSED]):
+        rows.append(["2023年度预算执行审计", name, "1", zh_date(dt.date(2024, 4, 15)), "管理不规范", "票据不全",
+                     round(2 + u * 0.5, 1), "已整改", "否"])
+    # 县医疗保障局: 160 万元 of its 1,000 万元 budget misused, clues transferred, nothing rectified
+    for k, (amount, when) in enumerate([(50, dt.date(2024, 4, 15)), (40, dt.date(2024, 4, 15)),
+                                        (45, dt.date(2024, 9, 10)), (25, dt.date(2024, 9, 10))], start=1):
+        rows.append(["2023年度医保基金专项审计" if when.month == 4 else "2024年医保基金专项审计", SEVERE, str(k),
+                     zh_date(when), "违规使用资金", "挪用医保基金", amount, "未整改", "是" if k <= 3 else "否"])
+    return rows
+
+
+def _decisions() -> list[list]:
+    rows = []
+    for u, name in enumerate(ORDINARY + [ACCUSED, SEVERE]):
+        for year in (2023, 2024):
+            for k in range(3):
+                d = dt.date(year, 2 + 3 * k, 8 + u)
+                rows.append([name, f"{year}年事项{k + 1}", ["重大决策", "重大项目安排", "大额资金使用"][k], zh_date(d),
+                             zh_date(d + dt.timedelta(days=5 + (u + k) % 6)), "是"])
+    rows.append([SINGLE, "2023年统计调查项目", "重大项目安排", zh_date(dt.date(2023, 4, 2)),
+                 zh_date(dt.date(2023, 4, 9)), "是"])
+    return rows
+
+
+def _checks() -> list[list]:
+    rows = []
+    for u, name in enumerate(ORDINARY + [ACCUSED, SEVERE]):
+        for year in (2023, 2024):
+            for half in (1, 2):
+                d = dt.date(year, 7 if half == 1 else 12, 10 + u)
+                rows.append([name, f"{year}H{half}", zh_date(d), 84 + (u + half) % 8, 2 + (u + year) % 3])
+    rows.append([NO_RECORD, "2023H1", zh_date(dt.date(2023, 7, 20)), 88, 2])
+    return rows
+
+
+def _findings() -> list[list]:
+    rows = []
+    for u, name in enumerate(ORDINARY[:5]):
+        for k in range(3):
+            rows.append(["2023年第一轮", name, str(k + 1), zh_date(dt.date(2023, 5, 10)), "全面从严治党", "制度执行不到位",
+                         zh_date(dt.date(2023, 11, 30)), "已完成", zh_date(dt.date(2023, 10, 20))])
+    return rows
+
+
+def write_county(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_xlsx(folder / "单位名册.xlsx", ROSTER,
+               [[i + 1, n, k, s, "第一派驻组", h, b, f"负责人{i}"] for i, (n, k, s, h, b) in enumerate(UNITS)],
+               title="2024年驻在单位名册")
+    write_csv(folder / "信访举报台账2023.csv", PETITIONS, _petitions(2023), encoding="utf-8-sig",
+              title="2023年度信访举报受理登记台账")
+    write_xlsx(folder / "信访举报台账2024.xlsx", PETITIONS, _petitions(2024), title="2024年度信访举报受理登记台账")
+    write_xlsx(folder / "案件及四种形态台账.xlsx", CASES, _cases(), title="监督执纪“四种形态”处置台账")
+    write_xlsx(folder / "审计发现问题整改台账.xlsx", AUDITS, _audits(), title="审计发现问题整改台账")
+    write_csv(folder / "三重一大事项报备台账.csv", DECISIONS, _decisions(), encoding="gb18030")
+    write_xlsx(folder / "主体责任检查情况.xlsx", CHECKS, _checks(), title="全面从严治党主体责任检查汇总表")
+    write_xlsx(folder / "巡察整改台账.xlsx", FINDINGS, _findings(), title="巡察反馈问题整改落实台账")
+    return folder
+
+
+FAST = "uncertainty: {draws: 60}\n"
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    from pipelines.cli import main
+
+    root = tmp_path_factory.mktemp("office")
+    key, db = root / "keys" / "pseudonym.key", root / "office.duckdb"
+    ledgers = write_county(root / "台账")
+    settings = root / "fast.yaml"
+    settings.write_text(FAST, encoding="utf-8")
+    arith = root / "arith.yaml"
+    arith.write_text(FAST + "index: {aggregate: arith}\n", encoding="utf-8")
+    assert main(["init", "--db", str(db), "--key", str(key)]) == 0
+    assert main(["ingest", "--quiet", "--db", str(db), "--key", str(key), str(ledgers)]) == 0
+    # the same county built with the arithmetic mean, for comparison
+    db_arith = root / "office_arith.duckdb"
+    db_arith.write_bytes(db.read_bytes())
+    assert main(["build", "--db", str(db_arith), "--settings", str(arith), "--no-publish"]) == 0
+    assert main(["build", "--db", str(db), "--settings", str(settings), "--no-publish"]) == 0
+    return db, db_arith
+
+
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # rich tables and panels print whole, as on an analyst's wide terminal
+
+
+def cli(capsys, *args) -> str:
+    from pipelines.cli import main
+
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return out.out
+
+
+def scores(capsys, db, period) -> dict[str, dict]:
+    rows = json.loads(cli(capsys, "scores", "--db", db, "--period", period, "--format", "json"))
+    return {r["unit_name"]: r for r in rows}
+
+
+def sql(db, query, *params):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(query, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def test_every_unit_was_loaded(county):
+    db, _ = county
+    assert sql(db, "SELECT count(*) FROM units")[0][0] == len(UNITS)
+    assert sql(db, "SELECT count(*) FROM rejected_rows")[0][0] == 0
+
+
+def test_a_unit_without_records_is_green_and_says_so(county, capsys):
+    db, _ = county
+    for period in ("2024", "2024Q3", "R12-2024-12"):
+        row = scores(capsys, db, period)[NO_RECORD]
+        assert row["grade"] == "绿" and row["records"] == 0 and row["grade_basis"] == "no_record", period
+    assert "本期无台账记录" in cli(capsys, "explain", "--db", db, "--unit", "河口镇", "--period", "2024")
+    # every record-less unit-period of the build, at every level, is 绿
+    assert sql(db, "SELECT count(*) FROM unit_scores WHERE records = 0 AND grade <> '绿'")[0][0] == 0
+    assert sql(db, "SELECT count(*) FROM unit_scores WHERE records = 0 AND grade IS NOT NULL")[0][0] > 0
+
+
+def test_a_single_record_is_never_red_or_orange(county, capsys):
+    db, _ = county
+    for period in ("2024", "2024Q2", "2024H1", "R12-2024-12"):
+        row = scores(capsys, db, period)[SINGLE]
+        assert row["records"] == 1 and row["grade"] in ("黄", "绿"), (period, row["grade"])
+    # a warning on one record stays 黄 whatever the value
+    assert sql(db, "SELECT count(*) FROM warnings WHERE unit_name = ? AND grade IN ('红', '橙')", SINGLE)[0][0] == 0
+
+
+def test_one_severe_dimension_makes_a_unit_of_concern(county, capsys):
+    db, db_arith = county
+    year = scores(capsys, db, "2024")
+    assert year[SEVERE]["rank"] == 1 and year[SEVERE]["grade"] in ("红", "橙")
+    rect = sql(db, """SELECT grade, score FROM unit_scores WHERE unit_name = ? AND grain = 'year' AND period = '2024'
+                      AND level = 'rectification'""", SEVERE)[0]
+    assert rect[0] == "红"
+    # the red warning rests on the four audit findings behind it
+    red = sql(db, """SELECT records FROM warnings WHERE unit_name = ? AND grain = 'year' AND period = '2024'
+                     AND indicator_id = 'audit_amount_ratio'""", SEVERE)
+    assert red and red[0][0] == 4
+    # the arithmetic mean averages the one severe dimension away among the seven quiet ones
+    flat = scores(capsys, db_arith, "2024")
+    assert flat[SEVERE]["score"] < year[SEVERE]["score"]
+    text = cli(capsys, "explain", "--db", db, "--unit", SEVERE, "--period", "2024")
+    assert "审计问题金额占预算比" in text
+
+
+def test_false_accusations_do_not_raise_a_unit(county, capsys):
+    db, _ = county
+    year = scores(capsys, db, "2024")
+    accused = year[ACCUSED]
+    assert accused["grade"] == "绿" and accused["rank"] > len(UNITS) // 2
+    density = sql(db, """SELECT value, sample FROM indicator_values WHERE unit_name = ? AND grain = 'year'
+                         AND period = '2024' AND indicator_id = 'petition_density'""", ACCUSED)[0]
+    assert density == (0.0, 14)  # fourteen reports, none credible
+    text = cli(capsys, "explain", "--db", db, "--unit", "城关镇", "--period", "2024")
+    assert "澄清正名" in text and "有利因素" in text
+    protective = json.loads(sql(db, """SELECT protective FROM portraits WHERE unit_name = ? AND grain = 'year'
+                                       AND period = '2024'""", ACCUSED)[0][0])
+    assert {p["fact"] for p in protective} >= {"澄清正名"} and protective[0]["count"] >= 4
+
+
+def test_a_unit_alone_in_its_sector_has_no_sector_figures(county, capsys):
+    db, _ = county
+    for unit in (SINGLE, SEVERE):
+        row = scores(capsys, db, "2024")[unit]
+        assert row["sector_rank"] is None
+        assert sql(db, """SELECT count(*) FROM indicator_values WHERE unit_name = ? AND sector_percentile IS NOT NULL""",
+                   unit)[0][0] == 0
+        peers = json.loads(sql(db, """SELECT peers FROM portraits WHERE unit_name = ? AND grain = 'year'
+                                      AND period = '2024'""", unit)[0][0])
+        assert all(v["sector"] is None for v in peers.values())
+        assert "同领域没有其他单位可比" in cli(capsys, "explain", "--db", db, "--unit", unit, "--period", "2024")
+    # in the table the sector averages read —
+    assert "—" in cli(capsys, "explain", "--db", db, "--unit", SEVERE, "--period", "2024")
+
+
+def test_months_are_scored_not_graded_and_early_windows_are_provisional(county, capsys):
+    db, _ = county
+    month = scores(capsys, db, "2024-05")
+    assert all(r["score"] is not None and r["grade"] is None and r["grade_basis"] == "ungraded" for r in month.values())
+    assert "不评级" in cli(capsys, "scores", "--db", db, "--period", "2024-05")
+    # the ledgers start in January 2023 and windows of 12 months need a year of them
+    early = scores(capsys, db, "2023Q2")
+    assert all(r["provisional"] for r in early.values()) and all(r["change_prev"] is None for r in early.values())
+    assert "待定" in cli(capsys, "scores", "--db", db, "--period", "2023Q2")
+    assert not any(r["provisional"] for r in scores(capsys, db, "2024Q2").values())
+    assert all(r["change_yoy"] is None for r in scores(capsys, db, "2024Q2").values())  # 2023Q2 was provisional
+
+
+def test_narratives_read_right(county, capsys):
+    db, _ = county
+    summaries = [s for (s,) in sql(db, "SELECT summary FROM portraits")]
+    assert not [s for s in summaries if re.search(r"\d\.00(件|个|条|次)", s)]  # counts are whole numbers
+    assert not [s for s in summaries if re.search(r"多渠道被反映（1个渠道）", s)]
+    drivers = [d for (js,) in sql(db, "SELECT drivers FROM portraits") for d in json.loads(js)]
+    assert drivers and all(d["status"] == "ok" for d in drivers)  # an imputed value is never a driver
+    # a protective indicator drives risk by being low, and says so
+    low = [s for s in summaries if "主要风险来源" in s and "偏低（" in s]
+    assert all(re.search(r"偏低（", s) for s in low)
+    # a rank interval is given for the latest period, and a sentence says why it is missing elsewhere
+    latest = sql(db, "SELECT summary FROM portraits WHERE grain = 'year' AND period = '2024' LIMIT 1")[0][0]
+    assert "方法不确定性区间" in latest
+    older = sql(db, "SELECT summary FROM portraits WHERE grain = 'year' AND period = '2023' LIMIT 1")[0][0]
+    assert "名次区间只对各粒度最近一期估计" in older
+    alpha = sql(db, "SELECT max(value) FROM coherence WHERE statistic = 'cronbach_alpha'")[0][0]
+    assert alpha is None or alpha <= 1.0
+
+
+def test_imputation_is_visible_and_adds_no_risk(county):
+    db, _ = county
+    rows = sql(db, """SELECT iv.normalised FROM indicator_values AS iv
+                      WHERE iv.status = 'imputed' AND iv.grain = 'year' AND iv.period = '2024'""")
+    assert rows and all(n == 0 for (n,) in rows)
+    shares = sql(db, """SELECT unit_name, imputed_share FROM unit_scores WHERE grain = 'year' AND period = '2024'
+                        AND level = 'index'""")
+    assert all(s is None or 0 <= s <= 1 for _, s in shares) and any(s and s > 0 for _, s in shares)
