@@ -302,3 +302,20 @@ def test_constant_column_with_mean_imputation_stays_flat():
         res = compute(frame(x, codes), meta, IndexSettings(normalise=nm, impute="mean"))
         mid = 0.0 if nm == "zscore" else 50.0
         assert np.allclose(res.normalised["c0"], mid)
+
+
+def test_cronbach_alpha_stays_within_its_bound():
+    """A block of all-but-constant items (float noise) once gave alpha = 4/3: items that do not vary are left out."""
+    from pipelines.index.coherence import cronbach_alpha
+
+    rng = np.random.default_rng(4)
+    noise = np.full((12, 4), 50.0) + rng.normal(0, 1e-13, (12, 4))
+    assert np.isnan(cronbach_alpha(noise))
+    x = rng.normal(size=(40, 1))
+    block = np.hstack([x + rng.normal(0, 0.3, (40, 3)), np.full((40, 1), 7.0)])  # one constant item
+    a = cronbach_alpha(block)
+    assert a == pytest.approx(cronbach_alpha(block[:, :3])) and 0 < a <= 1
+    # k / (k - 1) (1 - sum var / var of the total) by hand on two items
+    two = np.array([[1.0, 2.0], [2.0, 2.5], [3.0, 4.5], [4.0, 5.0]])
+    v = two.var(axis=0, ddof=1).sum()
+    assert cronbach_alpha(two) == pytest.approx(2 * (1 - v / two.sum(axis=1).var(ddof=1)))

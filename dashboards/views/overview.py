@@ -30,6 +30,11 @@ cols[1].metric(
 for i, g in enumerate(overview.GRADES):
     cols[2 + i].metric(f"{g}色单位", head["grades"][g])
 cols[6].metric("预警数", len(shown_warnings), f"上升风险 {head['rising']} 个单位", delta_color="off")
+index_rows = frame[frame.level == overview.INDEX_LEVEL]
+if len(index_rows) and index_rows.grade.isna().all():
+    st.caption("本粒度数据过于稀疏，只显示得分和走势，不评等级（规则见“方法与权重 · 等级规则”）。")
+elif "provisional" in index_rows and index_rows.provisional.fillna(False).any():
+    st.caption("待定期：本期尚未结束，或部分指标所需的历史数据不足，等级仅供参考，不与完整期比较环比、同比。")
 
 dims = v.opts.dimensions
 sort_labels = {overview.INDEX_LEVEL: overview.INDEX_ZH, **dict(zip(dims.dimension, dims.dimension_zh))}
