@@ -6,7 +6,8 @@ build, scores, explain. Besides ordinary units it holds one unit of each hard ca
   县统计局         a single record in 2024, alone in its sector        → never 红/橙; sector figures "—"
   县医疗保障局     severe in one dimension only (audit money misused,   → a unit of concern: 红/橙, ranked first;
                    16 % of its budget, clues transferred), alone too      the arithmetic mean ranks it lower
-  城关镇人民政府   many reports, every one proven untrue (诬告, cleared) → not raised: 绿, low rank; 澄清正名 shown
+  城关镇人民政府   many reports, every one proven untrue (诬告, cleared), → not raised: 绿, low rank; 澄清正名 shown
+                   and letters of inquiry sent about them
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ AUDITS = ["审计项目", "被审计单位", "问题序号", "审计报告日期
           "是否移送问题线索"]
 DECISIONS = ["报备单位", "事项名称", "事项类别", "决策日期", "报备日期", "是否集体决策"]
 CHECKS = ["被检查单位", "检查期间", "检查日期", "检查得分", "发现问题数"]
+INQUIRIES = ["函询编号", "所在单位", "谈话函询对象", "是否班子成员", "方式", "关联信访编号", "谈话函询日期", "回复日期",
+             "是否抽查核实", "是否如实说明", "处理结果"]
 FINDINGS = ["巡察轮次", "被巡察单位", "问题序号", "反馈日期", "问题类别", "问题描述", "整改时限", "整改状态", "整改完成时间"]
 
 
@@ -126,6 +129,22 @@ def _checks() -> list[list]:
     return rows
 
 
+def _inquiries() -> list[list]:
+    rows = []
+    for u, name in enumerate(ORDINARY):
+        for k in range(3):
+            d = dt.date(2024, 2 + 3 * k, 6 + u)
+            rows.append([f"HX2024{u:02d}{k}", name, f"对象{u}{k}", "否", "谈话" if k == 0 else "函询", "", zh_date(d),
+                         "" if k == 0 else zh_date(d + dt.timedelta(days=15)), "是" if k == 1 else "否", "是", "批评教育"])
+    # 城关镇: letters sent about the reports that proved untrue, none spot-checked: they say nothing about the unit
+    untrue = [r[0] for r in _petitions(2024) if r[4] == ACCUSED][:5]
+    for k, no in enumerate(untrue):
+        d = dt.date(2024, 2 + 2 * k, 12)
+        rows.append([f"HX2024CG{k}", ACCUSED, f"被诬告干部{k}", "是", "函询", no, zh_date(d),
+                     zh_date(d + dt.timedelta(days=10)), "否", "是", "了结澄清"])
+    return rows
+
+
 def _findings() -> list[list]:
     rows = []
     for u, name in enumerate(ORDINARY[:5]):
@@ -148,6 +167,7 @@ def write_county(folder: Path) -> Path:
     write_csv(folder / "三重一大事项报备台账.csv", DECISIONS, _decisions(), encoding="gb18030")
     write_xlsx(folder / "主体责任检查情况.xlsx", CHECKS, _checks(), title="全面从严治党主体责任检查汇总表")
     write_xlsx(folder / "巡察整改台账.xlsx", FINDINGS, _findings(), title="巡察反馈问题整改落实台账")
+    write_xlsx(folder / "谈话函询台账.xlsx", INQUIRIES, _inquiries(), title="谈话函询工作台账")
     return folder
 
 
@@ -255,6 +275,12 @@ def test_false_accusations_do_not_raise_a_unit(county, capsys):
     density = sql(db, """SELECT value, sample FROM indicator_values WHERE unit_name = ? AND grain = 'year'
                          AND period = '2024' AND indicator_id = 'petition_density'""", ACCUSED)[0]
     assert density == (0.0, 14)  # fourteen reports, none credible
+    # nor do the letters of inquiry sent about them: five letters, none spot-checked, all left out
+    checked = sql(db, """SELECT value, sample FROM indicator_values WHERE unit_name = ? AND grain = 'year'
+                         AND period = '2024' AND indicator_id = 'spot_check_rate'""", ACCUSED)[0]
+    assert checked == (None, 0)
+    assert sql(db, """SELECT count(*) FROM warnings WHERE unit_name = ? AND indicator_id IN
+                      ('spot_check_rate', 'direct_talk_share', 'leader_inquiry_rate')""", ACCUSED)[0][0] == 0
     text = cli(capsys, "explain", "--db", db, "--unit", "城关镇", "--period", "2024")
     assert "澄清正名" in text and "有利因素" in text
     protective = json.loads(sql(db, """SELECT protective FROM portraits WHERE unit_name = ? AND grain = 'year'
