@@ -183,16 +183,10 @@ def county(tmp_path_factory):
     ledgers = write_county(root / "台账")
     settings = root / "fast.yaml"
     settings.write_text(FAST, encoding="utf-8")
-    arith = root / "arith.yaml"
-    arith.write_text(FAST + "index: {aggregate: arith}\n", encoding="utf-8")
     assert main(["init", "--db", str(db), "--key", str(key)]) == 0
     assert main(["ingest", "--quiet", "--db", str(db), "--key", str(key), str(ledgers)]) == 0
-    # the same county built with the arithmetic mean, for comparison
-    db_arith = root / "office_arith.duckdb"
-    db_arith.write_bytes(db.read_bytes())
-    assert main(["build", "--db", str(db_arith), "--settings", str(arith), "--no-publish"]) == 0
-    assert main(["build", "--db", str(db), "--settings", str(settings), "--no-publish"]) == 0
-    return db, db_arith
+    assert main(["build", "--db", str(db), "--settings", str(settings)]) == 0  # published for the board too
+    return db
 
 
 @pytest.fixture(autouse=True)
@@ -224,13 +218,13 @@ def sql(db, query, *params):
 
 
 def test_every_unit_was_loaded(county):
-    db, _ = county
+    db = county
     assert sql(db, "SELECT count(*) FROM units")[0][0] == len(UNITS)
     assert sql(db, "SELECT count(*) FROM rejected_rows")[0][0] == 0
 
 
 def test_a_unit_without_records_is_green_and_says_so(county, capsys):
-    db, _ = county
+    db = county
     for period in ("2024", "2024Q3", "R12-2024-12"):
         row = scores(capsys, db, period)[NO_RECORD]
         assert row["grade"] == "绿" and row["records"] == 0 and row["grade_basis"] == "no_record", period
@@ -241,7 +235,7 @@ def test_a_unit_without_records_is_green_and_says_so(county, capsys):
 
 
 def test_a_single_record_is_never_red_or_orange(county, capsys):
-    db, _ = county
+    db = county
     for period in ("2024", "2024Q2", "2024H1", "R12-2024-12"):
         row = scores(capsys, db, period)[SINGLE]
         assert row["records"] == 1 and row["grade"] in ("黄", "绿"), (period, row["grade"])
@@ -250,7 +244,11 @@ def test_a_single_record_is_never_red_or_orange(county, capsys):
 
 
 def test_one_severe_dimension_makes_a_unit_of_concern(county, capsys):
-    db, db_arith = county
+    from pipelines.access.store import Scope
+    from pipelines.board import Board, method
+    from pipelines.warehouse import published_path
+
+    db = county
     year = scores(capsys, db, "2024")
     assert year[SEVERE]["rank"] == 1 and year[SEVERE]["grade"] in ("红", "橙")
     rect = sql(db, """SELECT grade, score FROM unit_scores WHERE unit_name = ? AND grain = 'year' AND period = '2024'
@@ -260,15 +258,21 @@ def test_one_severe_dimension_makes_a_unit_of_concern(county, capsys):
     red = sql(db, """SELECT records FROM warnings WHERE unit_name = ? AND grain = 'year' AND period = '2024'
                      AND indicator_id = 'audit_amount_ratio'""", SEVERE)
     assert red and red[0][0] == 4
-    # the arithmetic mean averages the one severe dimension away among the seven quiet ones
-    flat = scores(capsys, db_arith, "2024")
-    assert flat[SEVERE]["score"] < year[SEVERE]["score"]
+    # the arithmetic mean (the 方法与权重 page's comparison) averages the one severe dimension away
+    board = Board(published_path(db))
+    try:
+        both = method.aggregation_comparison(board, Scope(None), "year", "2024").set_index("unit_name")
+    finally:
+        board.close()
+    assert both.loc[SEVERE, "score"] == pytest.approx(year[SEVERE]["score"], abs=0.05)
+    assert both.loc[SEVERE, "arith_score"] < both.loc[SEVERE, "score"] / 2
+    assert both.loc[SEVERE, "top_dimension"] == "rectification"
     text = cli(capsys, "explain", "--db", db, "--unit", SEVERE, "--period", "2024")
     assert "审计问题金额占预算比" in text
 
 
 def test_false_accusations_do_not_raise_a_unit(county, capsys):
-    db, _ = county
+    db = county
     year = scores(capsys, db, "2024")
     accused = year[ACCUSED]
     assert accused["grade"] == "绿" and accused["rank"] > len(UNITS) // 2
@@ -289,7 +293,7 @@ def test_false_accusations_do_not_raise_a_unit(county, capsys):
 
 
 def test_a_unit_alone_in_its_sector_has_no_sector_figures(county, capsys):
-    db, _ = county
+    db = county
     for unit in (SINGLE, SEVERE):
         row = scores(capsys, db, "2024")[unit]
         assert row["sector_rank"] is None
@@ -304,7 +308,7 @@ def test_a_unit_alone_in_its_sector_has_no_sector_figures(county, capsys):
 
 
 def test_months_are_scored_not_graded_and_early_windows_are_provisional(county, capsys):
-    db, _ = county
+    db = county
     month = scores(capsys, db, "2024-05")
     assert all(r["score"] is not None and r["grade"] is None and r["grade_basis"] == "ungraded" for r in month.values())
     assert "不评级" in cli(capsys, "scores", "--db", db, "--period", "2024-05")
@@ -317,7 +321,7 @@ def test_months_are_scored_not_graded_and_early_windows_are_provisional(county, 
 
 
 def test_narratives_read_right(county, capsys):
-    db, _ = county
+    db = county
     summaries = [s for (s,) in sql(db, "SELECT summary FROM portraits")]
     assert not [s for s in summaries if re.search(r"\d\.00(件|个|条|次)", s)]  # counts are whole numbers
     assert not [s for s in summaries if re.search(r"多渠道被反映（1个渠道）", s)]
@@ -336,7 +340,7 @@ def test_narratives_read_right(county, capsys):
 
 
 def test_imputation_is_visible_and_adds_no_risk(county):
-    db, _ = county
+    db = county
     rows = sql(db, """SELECT iv.normalised FROM indicator_values AS iv
                       WHERE iv.status = 'imputed' AND iv.grain = 'year' AND iv.period = '2024'""")
     assert rows and all(n == 0 for (n,) in rows)

@@ -5,8 +5,12 @@ Steps (each a set operation in DuckDB or a matrix operation in numpy, never a lo
      (indicators.compute_raw: one monthly pass per ledger for structured definitions, the compiled `sql`
      definitions alongside on a second connection)
   2. then one grain at a time, on dense period × unit × indicator arrays: values, statuses, missing policy,
-     thresholds, flags (indicators.compute_values); the units × periods panel through the index engine,
-     percentiles, ranks, grades, trends (scoring.py); Monte Carlo rank intervals for the latest periods;
+     empirical-Bayes estimates, thresholds, flags (indicators.compute_values); the distinct ledger records behind
+     every flag, counted in DuckDB on a third connection, lower each warning to the level they support
+     (_evidence, supported_levels); severities (scoring.severity), the units × periods panel through the index
+     engine, grades by the evidence rule (grading.py), percentiles, ranks, trends (scoring.py), with the
+     records of every unit-period and which periods are provisional (records.sql, _records_and_provisional);
+     Monte Carlo rank intervals for the latest periods;
      coherence per period. While numpy computes grain g + 1, two writer threads hand grain g to DuckDB:
      indicator_values, unit_scores and contributions through Arrow (results.py) on the main connection;
      warnings, their evidence rows and portraits on the second (warnings.sql, catalogue.evidence_queries,
