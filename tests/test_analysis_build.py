@@ -287,7 +287,7 @@ def test_scores_stay_readable_at_80_columns_on_a_terminal_and_when_piped(built, 
     assert lines[0] == "政治生态风险排名 · 2024年第4季度（12个单位）"
     header = lines[1].split()
     assert header == ["名次", "单位", "领域", "指数", "等级", "名次区间", "领域内名次", "环比", "同比", "风险上升",
-                      "预警数", "主要风险来源"]
+                      "预警数", "台账记录", "插补", "主要风险来源"]
     start = cell_len(lines[1][:lines[1].index("指数")])  # columns line up under their headers
     for line, r in zip(lines[2:], df.itertuples()):
         assert line.split()[0] == str(r.rank) and line.endswith(r.top_drivers or "—")
