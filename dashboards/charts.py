@@ -59,14 +59,18 @@ def heatmap(cells: pd.DataFrame) -> go.Figure:
     n = max(len(units), 1)
     size = 30 if n <= 40 else max(9, int(1000 / n))  # squares shrink only past 40 rows
     fig = go.Figure()
-    for grade in list(GRADES) + [None]:
-        part = cells[cells.grade == grade] if grade else cells[cells.grade.isna()]
+    ungraded = cells[cells.grade.isna()]
+    # no colour: 不评级 (a grain too sparse to grade) or 无数据, in the words every reader uses (grade_shown)
+    parts = [(g, cells[cells.grade == g]) for g in GRADES] + [(w, ungraded[ungraded.grade_shown == w])
+                                                             for w in dict.fromkeys(ungraded.grade_shown)]
+    for name, part in parts:
         if part.empty:
             continue
+        grade = name if name in GRADES else None
         fig.add_trace(
             go.Scatter(
                 x=part.label.map(wrap), y=part.unit_name, mode="markers+text" if n <= 40 else "markers",
-                name=vocabulary.word("grade", grade) if grade else "无等级",
+                name=vocabulary.word("grade", grade) if grade else name,
                 marker=dict(symbol="square", size=size, color=GRADE_COLOURS[grade], line=dict(width=1, color="white")),
                 text=part.score.round(0).astype("Int64").astype(str).replace("<NA>", ""),
                 textfont=dict(size=13, color=TEXT_ON[grade]),

@@ -13,6 +13,7 @@ build, scores, explain. Besides ordinary units it holds one unit of each hard ca
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 from pathlib import Path
@@ -327,9 +328,14 @@ def test_narratives_read_right(county, capsys):
     assert not [s for s in summaries if re.search(r"多渠道被反映（1个渠道）", s)]
     drivers = [d for (js,) in sql(db, "SELECT drivers FROM portraits") for d in json.loads(js)]
     assert drivers and all(d["status"] == "ok" for d in drivers)  # an imputed value is never a driver
-    # a protective indicator drives risk by being low, and says so
-    low = [s for s in summaries if "主要风险来源" in s and "偏低（" in s]
-    assert all(re.search(r"偏低（", s) for s in low)
+    # the main sources of risk are the first three drivers, a protective one described by what is low
+    named = 0
+    for summary, js in sql(db, "SELECT summary, drivers FROM portraits"):
+        for d in json.loads(js)[:3]:
+            label = d["name_zh"] + ("偏低" if d["low_is_risk"] else "") + "（" + d["shown"] + "）"
+            assert label in summary, (label, summary)
+            named += 1
+    assert named
     # a rank interval is given for the latest period, and a sentence says why it is missing elsewhere
     latest = sql(db, "SELECT summary FROM portraits WHERE grain = 'year' AND period = '2024' LIMIT 1")[0][0]
     assert "方法不确定性区间" in latest
@@ -347,3 +353,45 @@ def test_imputation_is_visible_and_adds_no_risk(county):
     shares = sql(db, """SELECT unit_name, imputed_share FROM unit_scores WHERE grain = 'year' AND period = '2024'
                         AND level = 'index'""")
     assert all(s is None or 0 <= s <= 1 for _, s in shares) and any(s and s > 0 for _, s in shares)
+
+
+def test_grades_and_their_rule_read_the_same_everywhere(county, capsys, tmp_path):
+    """One rule, stated in the same sentences by the CLI ranking, the 方法与权重 page, the report and the Excel
+    export; one grade per unit-period, shown in the same words (无数据, 不评级, 待定) by the CLI and the board."""
+    from openpyxl import load_workbook
+
+    from pipelines.access.store import Scope, User
+    from pipelines.analysis import grading
+    from pipelines.analysis.terminal import grain_of
+    from pipelines.board import Board, alerts, method, overview
+    from pipelines.warehouse import published_path
+
+    db = county
+    settings = json.loads(sql(db, "SELECT settings::VARCHAR FROM build_runs ORDER BY built_at DESC LIMIT 1")[0][0])
+    rule = grading.rule_zh(settings)
+    assert any("至少1、2、3条不同的台账记录" in line for line in rule)  # warnings.min_records of the settings
+    ranking = cli(capsys, "scores", "--db", db, "--period", "2024")
+    assert all(line in ranking for line in rule)
+    report = tmp_path / "report.md"
+    cli(capsys, "report", "--db", db, "--period", "2024", "--format", "md", "--out", report, "--no-figures")
+    text = report.read_text(encoding="utf-8")
+    assert all(line in text for line in rule[1:]) and rule[0].rstrip("。") in text
+    board = Board(published_path(db))
+    try:
+        assert method.rule_lines(board) == rule
+        analyst = User("ana", "analyst", None)  # county-wide
+        frame = alerts.period_warnings(board, analyst, "year", "2024")
+        _, data = alerts.export_xlsx(board, analyst, frame, grain="year", period="2024", filters={},
+                                     audit=lambda *a: None)
+        notes = list(load_workbook(io.BytesIO(data))["说明"].iter_rows(values_only=True))
+        assert [v for k, v in notes if k == "等级规则"] == rule
+        for period in ("2024", "2024-05", "2023Q2"):
+            board_rows = overview.period_scores(board, Scope(None), grain_of(period), period)
+            shown = board_rows[board_rows.level == "index"].set_index("unit_name").grade_shown
+            printed = cli(capsys, "scores", "--db", db, "--period", period).splitlines()
+            for unit, r in scores(capsys, db, period).items():
+                assert shown[unit] == grading.shown(r["grade"], r["grade_basis"], r["provisional"]), (period, unit)
+                line = next(x for x in printed if f"  {unit}  " in x)
+                assert f"  {shown[unit]}  " in line, (period, unit, line)
+    finally:
+        board.close()

@@ -59,14 +59,19 @@ r = p.index_row
 if r is None:
     st.warning("本期没有该单位的综合评分（数据不足或未纳入本期计算）。")
 else:
-    c = st.columns(4)
-    c[0].metric("综合风险分", f"{r['score']:.1f}", None if pd.isna(r["change_prev"]) else f"{r['change_prev']:+.1f} 环比",
-                delta_color="inverse")
-    c[1].metric("预警等级", r["grade"] or "—")
+    c = st.columns(5)
+    c[0].metric("综合风险分", "—" if pd.isna(r["score"]) else f"{r['score']:.1f}",
+                None if pd.isna(r["change_prev"]) else f"{r['change_prev']:+.1f} 环比", delta_color="inverse")
+    c[1].metric("预警等级", r["grade_shown"], None if pd.isna(r["records"]) else f"本期台账记录 {int(r['records'])} 条",
+                delta_color="off", delta_arrow="off")
     interval = None if pd.isna(r["rank_p05"]) else f"90%区间 第{r['rank_p05']:.0f}–{r['rank_p95']:.0f}名"
-    c[2].metric("全县排名", f"第 {int(r['rank'])} 名", interval, delta_color="off", delta_arrow="off")
+    c[2].metric("全县排名", "—" if pd.isna(r["rank"]) else f"第 {int(r['rank'])} 名", interval, delta_color="off",
+                delta_arrow="off")
     c[3].metric("同领域排名", "—" if pd.isna(r["sector_rank"]) else f"第 {int(r['sector_rank'])} 名",
                 None if pd.isna(r["change_yoy"]) else f"{r['change_yoy']:+.1f} 同比", delta_color="inverse")
+    # the share of the index's weight filled in for missing data: it scores no risk, but a reader should see it
+    c[4].metric("插补占比", "—" if pd.isna(r["imputed_share"]) else f"{r['imputed_share']:.0%}",
+                "插补值不计入风险", delta_color="off", delta_arrow="off")
     st.caption("排名区间来自对权重和方法选择的蒙特卡洛模拟：区间越宽，排名越不确定。")
 if p.summary:
     st.markdown(f"> {p.summary}")

@@ -72,7 +72,7 @@ def _latest_warnings(db: Path) -> list[tuple[str, str, int]]:
 @click.option("--top", type=int, default=0, help="only the N riskiest units (0 = all)")
 @click.option("--sector", help="only units of this sector")
 def scores(db: Path, period: str, fmt: str, top: int, sector: str | None) -> None:
-    """Ranking of the units for a period: score, grade, rank interval and top drivers.
+    """Ranking of the units for a period: score, grade, rank interval and top drivers, then the grading rule.
 
     On a terminal the table fits its width; piped or redirected it prints plain aligned columns with every
     field; --format csv writes the same columns for a spreadsheet, --format json the data for programs."""
@@ -85,6 +85,7 @@ def scores(db: Path, period: str, fmt: str, top: int, sector: str | None) -> Non
         click.echo(df.to_json(orient="records", force_ascii=False, indent=1))
     else:
         terminal.print_ranking(df, period)
+        terminal.print_rule(terminal.grade_rule(db))
 
 
 @click.command()

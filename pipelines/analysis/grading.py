@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipelines import vocabulary
-from pipelines.index.aggregation import aggregate_level
 
 LABELS = np.array(["红", "橙", "黄", "绿"], dtype=object)  # code 0 = 红 … 3 = 绿 (level 3 - code)
 LINES = (100 / 3, 200 / 3, 100.0)  # severity of an indicator at its 黄, 橙, 红 warning line
@@ -44,6 +43,8 @@ class Bands:
 def _one_at(line: float, w: float, total: float, method: str, p: float) -> float:
     """The parent score when one child of weight w (of `total`) sits at `line` and the rest at 0 (the floor of
     the severity scale), by the engine's own aggregation."""
+    from pipelines.index.aggregation import aggregate_level  # here: readers of grades need not load the engine
+
     if total <= w or w <= 0:
         return line if w > 0 else 0.0
     x = np.array([[line, 0.0]])

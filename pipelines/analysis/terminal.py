@@ -116,6 +116,30 @@ def ranking(db: str | Path, period: str, *, top: int = 0, sector: str | None = N
     return df.head(top) if top else df
 
 
+def grade_rule(db: str | Path) -> list[str]:
+    """The grading rule of the build in `db`, in the sentences of the 方法与权重 page, the report and the export
+    (grading.rule_zh over the settings the build recorded)."""
+    con = open_build(db)
+    try:
+        rows = con.execute("""SELECT settings::VARCHAR FROM build_runs
+                              WHERE build_id = (SELECT any_value(build_id) FROM unit_scores)""").fetchall()
+    finally:
+        con.close()
+    return grading.rule_zh(json.loads(rows[0][0]) if rows and rows[0][0] else {})
+
+
+def print_rule(lines: list[str], console=None) -> None:
+    """The grading rule under a ranking: what a grade means is read where the grades are."""
+    from rich.console import Console
+
+    console = console or Console()
+    text = "等级规则：\n" + "\n".join(f"  {n}. {line}" for n, line in enumerate(lines, start=1)) + "\n"
+    if console.is_terminal:
+        console.print(text.rstrip(), highlight=False, markup=False)
+    else:
+        console.file.write(text)
+
+
 def ranking_table(df: pd.DataFrame) -> pd.DataFrame:
     """The ranking as printed: Chinese headers, every cell text (— for nothing)."""
     out = pd.DataFrame({

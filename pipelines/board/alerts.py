@@ -9,6 +9,7 @@ import pandas as pd
 
 from pipelines import vocabulary
 from pipelines.access.store import AccessDenied, User
+from pipelines.analysis import grading
 from pipelines.board import export
 from pipelines.board.periods import grain_zh, period_zh, periods_in_words
 from pipelines.board.portrait import Audit
@@ -124,6 +125,8 @@ def export_xlsx(
                  "“阈值（完整精度）”中，取消隐藏即可查看"),
         ("说明", "评分仅提示需关注的风险，不代表存在违纪违法问题。"),
     ]
+    # the grading rule of the build, in the sentences of the 方法与权重 page, the report and `zhengtai scores`
+    notes += [("等级规则", line) for line in grading.rule_zh(board.build(identity)["settings"] or {})]
     sheets["说明"] = export.Sheet(pd.DataFrame(notes, columns=["项目", "内容"]), autofilter=False)
     data = export.to_xlsx(sheets)
     name = file_name(period)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from pipelines import vocabulary
 from pipelines.access.store import Scope
+from pipelines.analysis import grading
 from pipelines.board.periods import sort_grains
 from pipelines.board.snapshot import Board
 
@@ -48,8 +49,12 @@ def options(board: Board, scope: Scope, identity: str | None = None) -> Options:
 
 
 def period_scores(board: Board, scope: Scope, grain: str, period: str, identity: str | None = None) -> pd.DataFrame:
-    """Every score row (index and dimensions) of the visible units in one period."""
-    return board.q("period_scores", scope, identity=identity, grain=grain, period=period)
+    """Every score row (index and dimensions) of the visible units in one period, with `grade_shown`: the grade
+    as every reader shows it (grading.shown: 无数据, 不评级, （待定）), the same words as the CLI and the report."""
+    frame = board.q("period_scores", scope, identity=identity, grain=grain, period=period)
+    frame["grade_shown"] = [grading.shown(g, b, bool(p)) for g, b, p in
+                            zip(frame.grade, frame.grade_basis, frame.provisional.fillna(False))]
+    return frame
 
 
 def filter_units(frame: pd.DataFrame, sectors=(), kinds=()) -> pd.DataFrame:
@@ -77,7 +82,7 @@ def grid(
     """
     f = filter_units(frame, sectors, kinds)
     if f.empty:
-        return pd.DataFrame(columns=["unit_name", "level", "label", "score", "grade", "rank", "row", "col"])
+        return pd.DataFrame(columns=["unit_name", "level", "label", "score", "grade", "grade_shown", "rank", "row", "col"])
     labels = {INDEX_LEVEL: INDEX_ZH, **dict(zip(dimensions.dimension, dimensions.dimension_zh))}
     order_cols = [INDEX_LEVEL] + [d for d in dimensions.dimension if d != INDEX_LEVEL]
     f = f[f.level.isin(order_cols)]
@@ -93,7 +98,7 @@ def grid(
     out["col"] = out.level.map({c: i for i, c in enumerate(order_cols)})
     out["label"] = out.level.map(labels)
     return out.sort_values(["row", "col"])[
-        ["unit_name", "level", "label", "score", "grade", "rank", "rank_p05", "rank_p95", "row", "col",
+        ["unit_name", "level", "label", "score", "grade", "grade_shown", "rank", "rank_p05", "rank_p95", "row", "col",
          "sector", "kind", "team"]
     ].reset_index(drop=True)
 
@@ -117,7 +122,7 @@ def risers(frame: pd.DataFrame, *, sectors=(), kinds=(), n: int = 10) -> pd.Data
     idx = filter_units(frame, sectors, kinds)
     idx = idx[(idx.level == INDEX_LEVEL) & idx.change_prev.notna() & (idx.change_prev > 0)]
     return idx.nlargest(n, "change_prev")[
-        ["unit_name", "sector", "kind", "score", "change_prev", "change_yoy", "grade", "rank", "rising"]
+        ["unit_name", "sector", "kind", "score", "change_prev", "change_yoy", "grade", "grade_shown", "rank", "rising"]
     ].reset_index(drop=True)
 
 
@@ -134,7 +139,7 @@ def risers_table(rise: pd.DataFrame) -> pd.DataFrame:
         return "0.0" if t == 0 else f"{t:+.1f}"
 
     out = rise.assign(score=rise.score.map(lambda v: f"{v:.1f}"), change_prev=rise.change_prev.map(signed),
-                      change_yoy=rise.change_yoy.map(signed), grade=rise.grade.fillna(vocabulary.DASH),
+                      change_yoy=rise.change_yoy.map(signed), grade=rise.grade_shown,
                       rank=rise["rank"].map(lambda r: vocabulary.DASH if pd.isna(r) else str(int(r))),
                       rising=rise.rising.map(vocabulary.yes_no))
     return out[list(RISERS_ZH)].rename(columns=RISERS_ZH)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from pipelines import vocabulary
 from pipelines.access.store import AccessDenied, User
+from pipelines.board import overview
 from pipelines.board.method import recomputed_contributions
 from pipelines.board.snapshot import Board
 
@@ -57,7 +58,7 @@ def require_unit(board: Board, user: User, unit: str, identity: str | None = Non
 def portrait(board: Board, user: User, unit: str, grain: str, period: str, identity: str | None = None) -> Portrait:
     facts = require_unit(board, user, unit, identity)
     kw = dict(identity=identity, unit=unit, grain=grain)
-    scores = board.q("period_scores", user.scope, identity=identity, grain=grain, period=period)
+    scores = overview.period_scores(board, user.scope, grain, period, identity)
     scores = scores[scores.unit_name == unit]
     peers = board.q("unit_peers", identity=identity, unit=unit, grain=grain, period=period)
     peers = peers[peers.level != "index"]

@@ -182,7 +182,7 @@ def _overview(doc: Document, f: Facts, figs: _Figures) -> None:
         figs.add(doc, lambda: charts.grade_trend(f.trend, f.period), W.FIG_TREND)
     top = f.index.head(W.TOP_N)
     doc.add(Table(list(W.TOP_TABLE), [
-        [_int(r.rank), r.unit_name, r.sector, W.num(r.score), r.grade or W.DASH, _interval(r.rank_p05, r.rank_p95),
+        [_int(r.rank), r.unit_name, r.sector, W.num(r.score), r.grade_shown, _interval(r.rank_p05, r.rank_p95),
          W.signed(r.change_prev), W.join(r.drivers)] for r in top.itertuples()],
         caption=W.TOP_TABLE_CAPTION, widths=[0.8, 3.2, 1.3, 0.9, 0.8, 1.2, 0.9, 4.5]))
 
@@ -276,7 +276,7 @@ def _trend(doc: Document, f: Facts, figs: _Figures) -> None:
     doc.add(Para(W.RISERS_INTRO.format(rule=_rising_rule(f), rising=f.headline["rising"])))
     if len(f.risers):
         doc.add(Table(list(W.RISERS_TABLE), [
-            [r.unit_name, r.sector, W.num(r.score), W.signed(r.change_prev), W.signed(r.change_yoy), r.grade or W.DASH,
+            [r.unit_name, r.sector, W.num(r.score), W.signed(r.change_prev), W.signed(r.change_yoy), r.grade_shown,
              _int(r.rank), W.YES if r.rising else W.NO] for r in f.risers.itertuples()],
             widths=[3.4, 1.4, 1, 1, 1, 0.8, 0.8, 1]))
     else:
