@@ -110,3 +110,18 @@ def test_whatif_regrades_by_the_rule_when_a_dimension_is_switched_off(fixture_bo
     assert {"score", "arith_score", "grade", "arith_grade", "rank_change"} <= set(compare.columns)
     assert compare["score"].tolist() == pytest.approx(base.table.set_index("unit_name").base_score
                                                       .loc[compare.unit_name].tolist())
+
+
+def test_a_period_without_warnings_has_no_evidence():
+    """The 方法与权重 page's comparison and the what-if on a period with no warning at all (a quiet county, a
+    month): every unit's evidence is 0, not an error."""
+    import pandas as pd
+
+    from pipelines.board import method
+
+    cat = pd.DataFrame({"indicator_id": ["a", "b"], "dimension": ["d", "e"]})
+    none = pd.DataFrame({"indicator_id": pd.Series([], dtype=object), "grade": pd.Series([], dtype=object),
+                         "unit_name": pd.Series([], dtype=object)})
+    assert method._evidence(none, cat, {"a": 1.0, "b": 1.0}, {"d": 1.0, "e": 1.0}, ["甲", "乙"]).tolist() == [0, 0]
+    one = pd.DataFrame({"indicator_id": ["a", "b"], "grade": ["红", "黄"], "unit_name": ["甲", "乙"]})
+    assert method._evidence(one, cat, {"a": 1.0, "b": 1.0}, {"d": 0.0, "e": 1.0}, ["甲", "乙"]).tolist() == [0, 1]

@@ -38,30 +38,15 @@ with tab_rule:
     bands = method.bands_table(ctx.board, ctx.identity)
     if len(bands):
         st.markdown("**各层级的分数线**（达到该分数且有相应等级的预警证据，方评为该等级）")
-        st.dataframe(bands, hide_index=True, column_config={
-            "level": "层级", "yellow": st.column_config.NumberColumn("黄", format="%.1f"),
-            "orange": st.column_config.NumberColumn("橙", format="%.1f"),
-            "red": st.column_config.NumberColumn("红", format="%.1f")})
+        st.dataframe(method_words.bands_table(bands), hide_index=True)
     sparse = method.grain_records(ctx.board, Scope(ctx.user.teams), ctx.identity)
     if len(sparse):
         st.markdown("**各粒度的数据量**：每个单位每期的台账记录数；记录过少的粒度只显示得分，不评等级")
-        st.dataframe(sparse.assign(grain=sparse.grain.map(grain_zh)), hide_index=True, column_config={
-            "grain": "粒度", "unit_periods": "单位·期数",
-            "mean_records": st.column_config.NumberColumn("平均记录数", format="%.1f"),
-            "median_records": st.column_config.NumberColumn("记录数中位数", format="%.0f"),
-            "share_without_record": st.column_config.NumberColumn("无记录占比", format="%.0%%"),
-            "graded": st.column_config.CheckboxColumn("评定等级")})
+        st.dataframe(method_words.grain_records_table(sparse), hide_index=True)
     st.markdown(f"**汇总方法对比**：{grain_zh(v.grain)} {period_zh(v.period)}，本系统的非补偿汇总与算术平均（同一指标得分、同一权重、"
                 "同一等级规则）。算术平均会把单一维度的严重问题平均掉，下表“名次变化”为正表示本方法把该单位排得更靠前。")
     cmp = method.aggregation_comparison(ctx.board, Scope(ctx.user.teams), v.grain, v.period, ctx.identity)
-    cmp = cmp.assign(top_dimension=cmp.top_dimension.map(lambda d: labels.get(d, d)))
-    st.dataframe(cmp, hide_index=True, column_config={
-        "unit_name": "单位", "score": st.column_config.NumberColumn("得分", format="%.1f"), "rank": "名次",
-        "grade": "等级", "arith_score": st.column_config.NumberColumn("算术平均得分", format="%.1f"),
-        "arith_rank": "算术平均名次", "arith_grade": "算术平均等级",
-        "rank_change": st.column_config.NumberColumn("名次变化", format="%+d"),
-        "top_dimension": "得分最高的维度",
-        "top_dimension_score": st.column_config.NumberColumn("该维度得分", format="%.1f")})
+    st.dataframe(method_words.comparison_table(cmp, labels), hide_index=True)
 
 with tab_whatif:
     st.write(f"调整权重后按同一方法重新汇总 {grain_zh(v.grain)} {period_zh(v.period)} 的标准化指标值，立即重新排名，"

@@ -118,7 +118,9 @@ def _evidence(warnings: pd.DataFrame, cat: pd.DataFrame, ind_w: dict, dim_w: dic
     """Each unit's highest warning level among the indicators (and dimensions) still weighted."""
     level = {"黄": 1, "橙": 2, "红": 3}
     dim = dict(zip(cat.indicator_id, cat.dimension))
-    w = warnings[warnings.indicator_id.map(lambda i: ind_w.get(i, 0.0) > 0 and dim_w.get(dim.get(i), 0.0) > 0)]
+    # a boolean mask even when there is no warning (an empty object Series would select columns)
+    weighted = warnings.indicator_id.map(lambda i: ind_w.get(i, 0.0) > 0 and dim_w.get(dim.get(i), 0.0) > 0)
+    w = warnings.loc[weighted.astype(bool)]
     best = w.assign(lv=w.grade.map(level)).groupby("unit_name")["lv"].max()
     return np.array([int(best.get(u, 0)) for u in units])
 
@@ -166,8 +168,9 @@ def _regrade(p: _Period, score: np.ndarray, ind_w: dict, dim_w: dict, warnings: 
     agg = aggregate or p.aggregate
     band = _bands(p.cat, ind_w, dim_w, agg).index
     warn = _evidence(warnings, p.cat, ind_w, dim_w, p.matrix.index)
-    code, _ = grading.grade(score, band, warn, records, p.graded)
-    return grading.labels(code)
+    code, basis = grading.grade(score, band, warn, records, p.graded)
+    # no colour reads as every reader says it (不评级 on a grain not graded, 无数据 without a score)
+    return np.array([grading.shown(g, grading.BASIS[b]) for g, b in zip(grading.labels(code), basis)], dtype=object)
 
 
 def whatif(

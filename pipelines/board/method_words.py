@@ -1,4 +1,5 @@
-"""The indicator catalogue as the 方法与权重 page shows it: every column in words, 口径 as a sentence.
+"""The 方法与权重 page's tables in words: the indicator catalogue (口径 as a sentence), the grading rule's bands, how
+sparse each grain is, and the build's mean beside the arithmetic mean.
 
 The catalogue's own definition (structured keys or SQL) is for engineers and stays in data/indicators.yaml;
 the page shows `definition_zh`, the same definition in words, and the warning rule as sentences.
@@ -45,3 +46,36 @@ def numbers_as_text(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFram
         if col in out:
             out[col] = out[col].map(lambda v: vocabulary.DASH if v is None or pd.isna(v) else fmt.format(v))
     return out
+
+
+def bands_table(bands: pd.DataFrame) -> pd.DataFrame:
+    """The score floors of 黄, 橙, 红 per level (method.bands_table), as 分."""
+    out = numbers_as_text(bands, {"yellow": "{:.1f}分", "orange": "{:.1f}分", "red": "{:.1f}分"})
+    return out.rename(columns={"level": "层级", "yellow": "黄", "orange": "橙", "red": "红"})
+
+
+def grain_records_table(sparse: pd.DataFrame) -> pd.DataFrame:
+    """Records per unit-period of every grain and whether it is graded (method.grain_records)."""
+    out = numbers_as_text(sparse, {"unit_periods": "{:.0f}", "mean_records": "{:.1f}条", "median_records": "{:.0f}条",
+                                   "share_without_record": "{:.0%}"})
+    out = out.assign(grain=sparse.grain.map(lambda g: vocabulary.word("grain", g)),
+                     graded=sparse.graded.map(vocabulary.yes_no))
+    return out.rename(columns={"grain": "粒度", "unit_periods": "单位·期数", "mean_records": "平均记录数",
+                               "median_records": "记录数中位数", "share_without_record": "无记录占比",
+                               "graded": "评定等级"})
+
+
+COMPARISON_ZH = {"unit_name": "单位", "score": "得分", "rank": "名次", "grade": "等级", "arith_score": "算术平均得分",
+                 "arith_rank": "算术平均名次", "arith_grade": "算术平均等级", "rank_change": "名次变化",
+                 "top_dimension": "得分最高的维度", "top_dimension_score": "该维度得分"}
+
+
+def comparison_table(cmp: pd.DataFrame, dimensions: dict[str, str]) -> pd.DataFrame:
+    """The build's mean beside the arithmetic mean (method.aggregation_comparison): scores to 0.1, whole ranks,
+    the change of rank signed (+ = the build's mean ranks the unit riskier), the dimension by name."""
+    out = numbers_as_text(cmp, {"score": "{:.1f}", "arith_score": "{:.1f}", "top_dimension_score": "{:.1f}",
+                                "rank": "{:.0f}", "arith_rank": "{:.0f}"})
+    out["rank_change"] = cmp.rank_change.map(
+        lambda v: vocabulary.DASH if pd.isna(v) else "0" if v == 0 else f"{v:+.0f}")
+    out["top_dimension"] = cmp.top_dimension.map(lambda d: vocabulary.DASH if pd.isna(d) else dimensions.get(d, d))
+    return out[list(COMPARISON_ZH)].rename(columns=COMPARISON_ZH)
