@@ -65,14 +65,17 @@ def evaluate_seed(seed: int, work: Path, env: dict, catalogue: str | None, setti
             "precision_at_k": p["precision_at_k"], "precision_at_10": p["precision_at_10"],
             "recall_red_orange": p["recall_red_orange"], "auc": p["auc"],
             "decoy_ranks": [d["rank"] for d in decoys], "decoy_grades": [d["grade"] for d in decoys],
-            "stories": {s["story"]: {"type": s["type"], "rank": s["rank"], "grade": s["grade"]} for s in p["stories"]},
+            "stories": {s["story"]: {"type": s["type"], "unit_name": s["unit_name"], "rank": s["rank"],
+                                     "grade": s["grade"]} for s in p["stories"]},
         })
     db.unlink(missing_ok=True)  # keep the scratch folder small over many seeds
     return {"seed": seed, "build_seconds": round(seconds, 2), "periods": periods, "checks": got.get("checks", {}),
             "decoy_periods_red_orange": got.get("decoy_periods_red_orange", 0)}
 
 
-def _spread(xs: list[float]) -> dict:
+def _spread(xs: list[float]) -> dict | None:
+    if not xs:
+        return None
     return {"mean": round(statistics.fmean(xs), 3), "sd": round(statistics.stdev(xs), 3) if len(xs) > 1 else 0.0,
             "min": min(xs), "max": max(xs)}
 
@@ -93,6 +96,7 @@ def summarise(runs: list[dict]) -> dict:
             "precision_at_10": _spread([float(p["precision_at_10"]) for p in rows]),
             "recall_red_orange": _spread([float(p["recall_red_orange"]) for p in rows]),
             "auc": _spread([float(p["auc"]) for p in rows]),
+            "decoy_rank": _spread([float(rank) for p in rows for rank in p["decoy_ranks"]]),
             "decoy_rank_share": _spread([rank / p["units"] for p in rows for rank in p["decoy_ranks"]]),
             "decoy_grades": {g or "none": sum(1 for _, x in decoy if x == g) for g in ("红", "橙", "黄", "绿", None)},
             "decoy_in_red_or_orange": sum(g in ("红", "橙") for _, g in decoy),
@@ -106,6 +110,16 @@ def summarise(runs: list[dict]) -> dict:
     return out
 
 
+def draw_seeds(n: int) -> list[int]:
+    """n distinct counties drawn from the operating system's entropy: no one chooses them, so none is a favourite."""
+    seeds: list[int] = []
+    while len(seeds) < n:
+        s = secrets.randbelow(10**6)
+        if s not in seeds:
+            seeds.append(s)
+    return seeds
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, nargs="+", help="counties to evaluate (default: --n seeds drawn at random)")
@@ -115,7 +129,7 @@ def main() -> None:
     ap.add_argument("--settings", help="method settings merged over data/index_settings.yaml")
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "evaluate.json"))
     args = ap.parse_args()
-    seeds = args.seeds or [secrets.randbelow(10**6) for _ in range(args.n)]
+    seeds = args.seeds or draw_seeds(args.n)
     print("seeds: " + " ".join(map(str, seeds)), flush=True)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="zt-eval-") as tmp:
