@@ -339,8 +339,10 @@ def test_narratives_read_right(county, capsys):
     # a rank interval is given for the latest period, and a sentence says why it is missing elsewhere
     latest = sql(db, "SELECT summary FROM portraits WHERE grain = 'year' AND period = '2024' LIMIT 1")[0][0]
     assert "方法不确定性区间" in latest
-    older = sql(db, "SELECT summary FROM portraits WHERE grain = 'year' AND period = '2023' LIMIT 1")[0][0]
-    assert "名次区间只对各粒度最近一期估计" in older
+    periods = json.loads(sql(db, "SELECT settings::VARCHAR FROM build_runs")[0][0])["uncertainty"]["periods"]
+    older = [s for (s,) in sql(db, """SELECT p.summary FROM portraits AS p JOIN unit_scores AS s USING (grain, period,
+                                      unit_name) WHERE s.level = 'index' AND s.score IS NOT NULL AND s.rank_p05 IS NULL""")]
+    assert older and all(f"名次区间只对各粒度最近{periods}期估计" in s or "无法估计名次区间" in s for s in older)
     alpha = sql(db, "SELECT max(value) FROM coherence WHERE statistic = 'cronbach_alpha'")[0][0]
     assert alpha is None or alpha <= 1.0
 

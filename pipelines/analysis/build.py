@@ -271,6 +271,7 @@ def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSu
     levels = [d.id for d in cat.scored_dimensions] + [scoring.TOP]
     por = settings["portraits"]
     tokens = {"build_id": build_id, "staged": results.STAGED, "themes_min": int(por["themes_min"]),
+              "interval_periods": int(settings["uncertainty"]["periods"]),
               **portraits.tokens(int(por["drivers"]), len(levels))}
 
     con = warehouse.connect(db)

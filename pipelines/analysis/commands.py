@@ -76,7 +76,7 @@ def scores(db: Path, period: str, fmt: str, top: int, sector: str | None) -> Non
 
     On a terminal the table fits its width; piped or redirected it prints plain aligned columns with every
     field; --format csv writes the same columns for a spreadsheet, --format json the data for programs."""
-    from pipelines.analysis import terminal
+    from pipelines.analysis import grading, terminal
 
     df = terminal.ranking(db, period, top=top, sector=sector)
     if fmt == "csv":
@@ -84,8 +84,9 @@ def scores(db: Path, period: str, fmt: str, top: int, sector: str | None) -> Non
     elif fmt == "json":
         click.echo(df.to_json(orient="records", force_ascii=False, indent=1))
     else:
-        terminal.print_ranking(df, period)
-        terminal.print_rule(terminal.grade_rule(db))
+        settings = terminal.build_settings(db)
+        terminal.print_ranking(df, period, settings=settings)
+        terminal.print_rule(grading.rule_zh(settings))
 
 
 @click.command()

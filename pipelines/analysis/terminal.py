@@ -116,16 +116,28 @@ def ranking(db: str | Path, period: str, *, top: int = 0, sector: str | None = N
     return df.head(top) if top else df
 
 
-def grade_rule(db: str | Path) -> list[str]:
-    """The grading rule of the build in `db`, in the sentences of the 方法与权重 page, the report and the export
-    (grading.rule_zh over the settings the build recorded)."""
+def build_settings(db: str | Path) -> dict:
+    """The method settings the build in `db` recorded (build_runs.settings)."""
     con = open_build(db)
     try:
         rows = con.execute("""SELECT settings::VARCHAR FROM build_runs
                               WHERE build_id = (SELECT any_value(build_id) FROM unit_scores)""").fetchall()
     finally:
         con.close()
-    return grading.rule_zh(json.loads(rows[0][0]) if rows and rows[0][0] else {})
+    return json.loads(rows[0][0]) if rows and rows[0][0] else {}
+
+
+def grade_rule(db: str | Path) -> list[str]:
+    """The grading rule of the build in `db`, in the sentences of the 方法与权重 page, the report and the export
+    (grading.rule_zh over the settings the build recorded)."""
+    return grading.rule_zh(build_settings(db))
+
+
+def interval_note(settings: dict) -> str:
+    """Why a period's ranking has no rank interval: the Monte Carlo runs for the latest periods only."""
+    n = (settings.get("uncertainty") or {}).get("periods")
+    return f"名次区间只对各粒度最近{int(n)}期估计（方法不确定性分析），本期未估计。" if n else \
+        "名次区间只对各粒度最近几期估计（方法不确定性分析），本期未估计。"
 
 
 def print_rule(lines: list[str], console=None) -> None:
@@ -182,13 +194,13 @@ def title(df: pd.DataFrame, period: str) -> str:
                "不与完整期比较）" if provisional else ""))
 
 
-def print_ranking(df: pd.DataFrame, period: str, console=None) -> None:
-    """On a terminal: a table that fits its width; piped: plain columns with every field, never cut."""
+def print_ranking(df: pd.DataFrame, period: str, console=None, settings: dict | None = None) -> None:
+    """On a terminal: a table that fits its width; piped: plain columns with every field, never cut.
+    settings: the build's (build_settings), for the note on a period without rank intervals."""
     from rich.console import Console
 
     console = console or Console()
-    note = ("名次区间只对各粒度最近一期估计（方法不确定性分析），本期未估计。\n"
-            if len(df) and df.rank_p05.isna().all() else "")
+    note = interval_note(settings or {}) + "\n" if len(df) and df.rank_p05.isna().all() else ""
     if not console.is_terminal:
         console.file.write(plain_columns(ranking_table(df), title(df, period)) + note)
         return
