@@ -7,6 +7,7 @@ heavy imports happen inside the command functions so `zhengtai --help` stays fas
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -59,6 +60,9 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one line on stderr and a non-zero exit."""
+    # Everything zhengtai writes (warehouse, its WAL, snapshots, reports, exports) is the owner's alone:
+    # the records are whistle-blower and discipline cases.
+    os.umask(0o077)
     try:
         cli.main(args=argv, prog_name="zhengtai", standalone_mode=False)
     except UserError as exc:

@@ -434,6 +434,8 @@ def _build(db, catalogue_path, settings_path, publish, progress=None) -> BuildSu
             con.execute("INSERT INTO build_runs VALUES (?, ?, ?, ?, ?, 'complete', ?)",
                         [build_id, built_at, cat.version, cat.sha256,
                          json.dumps(record, ensure_ascii=False, default=str), round(time.perf_counter() - t0, 3)])
+            if publish:
+                warehouse.request_publish(con, build_id)
         staged = False
         clock.lap("commit")
         n_warn = con.execute("SELECT count(*) FROM warnings").fetchall()[0][0]

@@ -26,10 +26,10 @@ import duckdb
 from pipelines.analysis.grading import BASIS
 from pipelines.analysis.indicators import STATUS, Values
 from pipelines.analysis.scoring import GRADE_LABELS, GrainScores
+from pipelines.warehouse import STAGED  # suffix of the staged result tables; a killed build's are dropped there
 
 CHUNK_ROWS = 2_000_000  # rows per INSERT: ~200 MB of Arrow buffers for indicator_values
 
-STAGED = "__build"  # suffix of the staged result tables
 
 INSERT = {
     "indicator_values": f"""INSERT INTO indicator_values{STAGED} BY NAME

@@ -30,6 +30,14 @@ CREATE TABLE IF NOT EXISTS build_runs (
     seconds           DOUBLE
 );
 
+-- Builds asked to be published for the dashboard (`zhengtai build` without --no-publish), recorded in the
+-- build's own transaction: a build whose publish was cut short is published by the next writer.
+CREATE TABLE IF NOT EXISTS publications (
+    build_id          VARCHAR PRIMARY KEY,
+    requested_at      TIMESTAMP NOT NULL,
+    published_at      TIMESTAMP
+);
+
 -- The catalogue as it was for that build, for readers that do not parse YAML.
 CREATE TABLE IF NOT EXISTS indicator_catalogue (
     build_id      VARCHAR NOT NULL,
