@@ -22,6 +22,7 @@ from tests.board_fixture import (  # noqa: F401 (fixtures)
     FORMULA_MESSAGE,
     TEAM_A,
     TEAM_A_UNITS,
+    TEAM_B,
     TEAM_B_UNITS,
     build_fixture,
     fixture_board,
@@ -67,6 +68,50 @@ def test_every_scoped_query_keeps_to_the_users_team(fixture_board):
     # and the same queries do return team A's units
     grid = fixture_board.q("period_scores", scope, grain="quarter", period="2024Q4")
     assert set(grid.unit_name) == set(TEAM_A_UNITS)
+
+
+def test_every_query_about_one_unit_checks_the_scope_in_sql(fixture_board):
+    """A query about one $unit is scoped in its SQL: asked by a team-A user about a team-B unit it
+    returns no row at all, whatever the Python calling it checks first."""
+    about_unit = [n for n, (_, p) in queries.catalogue().items() if "unit" in p]
+    assert len(about_unit) >= 10
+    unscoped = [n for n in about_unit if not {"teams", "all_teams"} <= queries.get(n)[1]]
+    assert not unscoped, f"queries about a unit without the user's scope: {unscoped}"
+    params = dict(grain="quarter", period="2024Q4")
+    answered = 0
+    for name in about_unit:
+        wanted = queries.get(name)[1]
+        args = {k: v for k, v in params.items() if k in wanted}
+        own = fixture_board.q(name, Scope(None), unit=TEAM_B_UNITS[0], **args)
+        answered += len(own) > 0
+        other = fixture_board.q(name, Scope((TEAM_A,)), unit=TEAM_B_UNITS[0], **args)
+        assert other.empty, f"{name} answered about another team's unit"
+    assert answered >= len(about_unit) - 2  # the same queries do answer for a user who may see the unit
+
+
+def test_quality_summaries_keep_to_the_team(fixture_board):
+    """Rejection reasons: a team sees the rows naming its units, and rows naming no unit only as a count;
+    the ingest summary counts only the team's records; runs and raw rows are county-wide only, in SQL."""
+    team_a = fixture_board.q("rejected_reasons", Scope((TEAM_A,)))
+    assert sorted(zip(team_a.reason, team_a.rows)) == [
+        ("无法识别为日期（如 2024-03-05、2024年3月5日）", 1), ("未能确定所属单位（明细仅全县范围可见）", 1)]
+    team_b = fixture_board.q("rejected_reasons", Scope((TEAM_B,)))
+    assert list(zip(team_b.reason, team_b.column_name, team_b.rows)) == [("未能确定所属单位（明细仅全县范围可见）", "—", 1)]
+    county = fixture_board.q("rejected_reasons", Scope(None))
+    assert county.rows.sum() == 2 and "未能确定所属单位（明细仅全县范围可见）" not in set(county.reason)
+
+    summary = fixture_board.q("ingest_summary", Scope((TEAM_A,))).set_index("kind")
+    con = duckdb.connect(str(fixture_board.path), read_only=True)
+    try:
+        expected = con.execute("SELECT count(*) FROM petitions JOIN units USING (unit_name) WHERE team = ?",
+                               [TEAM_A]).fetchone()[0]
+        assert summary.loc["units", "records"] == len(TEAM_A_UNITS)
+        assert summary.loc["petitions", "records"] == expected > 0
+    finally:
+        con.close()
+    for name in ("ingest_runs", "rejected_rows"):
+        assert fixture_board.q(name, Scope((TEAM_A,)), limit=100).empty, name
+        assert len(fixture_board.q(name, Scope(None), limit=100)) > 0, name
 
 
 def test_scoped_query_without_scope_is_refused(fixture_board):

@@ -57,10 +57,10 @@ def require_unit(board: Board, user: User, unit: str, identity: str | None = Non
 
 def portrait(board: Board, user: User, unit: str, grain: str, period: str, identity: str | None = None) -> Portrait:
     facts = require_unit(board, user, unit, identity)
-    kw = dict(identity=identity, unit=unit, grain=grain)
+    kw = dict(scope=user.scope, identity=identity, unit=unit, grain=grain)
     scores = overview.period_scores(board, user.scope, grain, period, identity)
     scores = scores[scores.unit_name == unit]
-    peers = board.q("unit_peers", identity=identity, unit=unit, grain=grain, period=period)
+    peers = board.q("unit_peers", user.scope, identity=identity, unit=unit, grain=grain, period=period)
     peers = peers[peers.level != "index"]
     indicators = board.q("unit_indicators", period=period, **kw)
     indicators["history"] = indicators.history.map(_clean_history)
@@ -88,8 +88,8 @@ def portrait(board: Board, user: User, unit: str, grain: str, period: str, ident
         trend=board.q("unit_trend", **kw),
         bands=board.q("unit_trend_bands", **kw),
         warnings=_unit_warnings(board, user, unit, grain, period, identity),
-        activity=board.q("unit_activity_monthly", identity=identity, unit=unit),
-        themes=board.q("unit_themes", identity=identity, unit=unit),
+        activity=board.q("unit_activity_monthly", user.scope, identity=identity, unit=unit),
+        themes=board.q("unit_themes", user.scope, identity=identity, unit=unit),
         summary=summary,
         portrait_themes=themes_json if isinstance(themes_json, list) else [themes_json],
         index_row=idx.iloc[0].to_dict() if len(idx) else None,
@@ -167,7 +167,7 @@ def unit_records(board: Board, user: User, unit: str, audit: Audit, identity: st
     if not user.can_see_records:
         raise AccessDenied("当前角色无权查看记录级数据")
     require_unit(board, user, unit, identity)
-    records = board.q("unit_records", identity=identity, unit=unit)
+    records = board.q("unit_records", user.scope, identity=identity, unit=unit)
     audit("view_records", unit, {"what": "unit_records", "rows": int(len(records))})
     return records
 

@@ -1,8 +1,9 @@
 """数据质量: ingest runs, rejected rows with reasons, coverage by unit and month, stale sources.
 
 File paths and rejected rows' raw values can name any unit (a row is often rejected precisely because its
-unit did not resolve), so they go only to county-wide users; team-scoped users get the same facts as
-counts per ledger kind and reason. Coverage is per unit and therefore scoped.
+unit did not resolve), so they go only to county-wide users (board.sql enforces it); team-scoped users get
+their own units' records per ledger kind and the reasons of the rejected rows that name their units. Coverage
+is per unit and therefore scoped.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ class Quality:
 def quality(board: Board, user: User, identity: str | None = None) -> Quality:
     """Everything of the page but the raw rejected rows, which are fetched (and audited) only when shown."""
     county = user.scope.all_teams
-    runs = _words(board.q("ingest_runs" if county else "ingest_summary", identity=identity))
-    reasons = _words(board.q("rejected_reasons", identity=identity))
+    runs = _words(board.q("ingest_runs" if county else "ingest_summary", user.scope, identity=identity))
+    reasons = _words(board.q("rejected_reasons", user.scope, identity=identity))
     notes_by_unit = _words(board.q("quality_notes_by_unit", user.scope, identity=identity))
     cov = board.q("coverage", user.scope, identity=identity)
     units = board.q("visible_units", user.scope, identity=identity).unit_name
@@ -67,7 +68,7 @@ def rejected_rows(board: Board, user: User, audit: Callable[[str, str | None, di
     out, so merely opening the page leaves no record view in the audit trail."""
     if not (user.scope.all_teams and user.can_see_records):
         raise AccessDenied("拒收行明细仅对全县范围的分析人员开放")
-    rows = _words(board.q("rejected_rows", identity=identity, limit=limit))
+    rows = _words(board.q("rejected_rows", user.scope, identity=identity, limit=limit))
     audit("view_records", "rejected_rows", {"what": "rejected_rows", "rows": int(len(rows))})
     rows["source_file"] = rows.source_file.map(lambda p: PurePath(str(p)).name)
     rows["source_sheet"] = rows.source_sheet.fillna(vocabulary.DASH)
@@ -81,7 +82,7 @@ def quality_notes(board: Board, user: User, audit: Callable[[str, str | None, di
     admins; audited as they are handed out, like the rejected rows."""
     if not (user.scope.all_teams and user.can_see_records):
         raise AccessDenied("字段说明明细仅对全县范围的分析人员开放")
-    notes = _words(board.q("quality_notes", identity=identity, limit=limit))
+    notes = _words(board.q("quality_notes", user.scope, identity=identity, limit=limit))
     audit("view_records", "data_quality_notes", {"what": "data_quality_notes", "rows": int(len(notes))})
     notes["source_file"] = notes.source_file.map(lambda p: PurePath(str(p)).name)
     notes["source_sheet"] = notes.source_sheet.fillna(vocabulary.DASH)
@@ -98,8 +99,7 @@ FRESHNESS_ZH = {"kind_zh": "台账", "records": "记录数", "last_record": "最
 RUNS_ZH = {"run_id": "批次", "path": "文件", "kind": "台账类别", "sheet": "工作表", "rows_read": "读取",
            "rows_loaded": "新增", "rows_updated": "更新", "rows_unchanged": "未变", "rows_rejected": "拒收",
            "finished_at": "导入时间", "status": "状态", "message": "信息"}
-SUMMARY_ZH = {"kind": "台账类别", "files": "文件数", "rows_read": "读取", "rows_loaded": "新增", "rows_updated": "更新",
-              "rows_rejected": "拒收", "last_run": "最近导入"}
+SUMMARY_ZH = {"kind": "台账类别", "files": "文件数", "records": "本组单位记录数", "last_run": "最近导入"}
 REASONS_ZH = {"kind": "台账类别", "column_name": "字段", "reason": "原因", "rows": "行数"}
 
 

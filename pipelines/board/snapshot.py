@@ -23,6 +23,7 @@ import pandas as pd
 from pipelines.access.store import Scope
 from pipelines.board import queries
 from pipelines.errors import UserError
+from pipelines.warehouse import sql_file
 
 
 @dataclass
@@ -122,6 +123,8 @@ class Board:
         cur = opened.con.cursor()
         try:
             cur.execute("USE snap")
+            if "zt_" in sql:  # the ingest's comparison rules (unit names), temp macros of this cursor
+                cur.execute(sql_file("ingest_macros.sql"))
             return cur.execute(sql, args).df()
         finally:
             cur.close()

@@ -1,10 +1,12 @@
 -- The dashboard's queries over the published snapshot (read-only). One block per query, introduced by
 -- `-- name: NAME`; pipelines/board/queries.py loads them by name.
 --
--- Every query that names units is scoped: the CTE `visible` keeps only the units of the user's 派驻组
--- teams ($all_teams = true for county-wide users), and the unit-level tables are joined to it, so a
--- user of one team never receives another team's rows. Parameters: $build (the build shown), $teams
--- (VARCHAR[]), $all_teams (BOOLEAN), and the ones each block names.
+-- Every query that names units is scoped here, in SQL: the CTE `visible` keeps only the units of the
+-- user's 派驻组 teams ($all_teams = true for county-wide users) and the unit-level tables are joined to
+-- it; a query about one $unit returns nothing unless the unit is visible (`WHERE EXISTS (… visible …)`).
+-- So a user of one team never receives another team's rows, whatever the Python around it does.
+-- Parameters: $build (the build shown), $teams (VARCHAR[]), $all_teams (BOOLEAN), and the ones each
+-- block names.
 
 -- name: latest_build
 SELECT build_id, built_at, catalogue_version, settings::VARCHAR AS settings
@@ -99,7 +101,7 @@ WHERE unit_name = $unit AND ($all_teams OR list_contains($teams, team));
 -- name: unit_peers
 -- The unit's dimension scores against the county (all units) and its sector peers (others of its sector).
 -- Aggregates only; a peer mean resting on fewer than 3 other units is withheld so it cannot reveal one unit.
-WITH me AS (SELECT sector FROM units WHERE unit_name = $unit)
+WITH me AS (SELECT sector FROM units WHERE unit_name = $unit AND ($all_teams OR list_contains($teams, team)))
 SELECT s.level,
        any_value(s.score) FILTER (WHERE s.unit_name = $unit) AS unit_score,
        CASE WHEN count(*) FILTER (WHERE u.sector = (SELECT sector FROM me) AND s.unit_name <> $unit) >= 3
@@ -109,7 +111,7 @@ SELECT s.level,
        count(*) AS county_units
 FROM unit_scores s
 JOIN units u USING (unit_name)
-WHERE s.build_id = $build AND s.grain = $grain AND s.period = $period
+WHERE s.build_id = $build AND s.grain = $grain AND s.period = $period AND EXISTS (SELECT 1 FROM me)
 GROUP BY s.level;
 
 -- name: unit_indicators
@@ -127,6 +129,7 @@ LEFT JOIN (
     GROUP BY indicator_id
 ) h ON h.indicator_id = c.indicator_id
 WHERE c.build_id = $build
+  AND EXISTS (SELECT 1 FROM units WHERE unit_name = $unit AND ($all_teams OR list_contains($teams, team)))
 ORDER BY c.dimension, c.indicator_id;
 
 -- name: unit_contributions
@@ -135,23 +138,26 @@ SELECT ct.indicator_id, coalesce(c.name_zh, ct.indicator_id) AS name_zh, ct.dime
 FROM contributions ct
 LEFT JOIN indicator_catalogue c ON c.build_id = ct.build_id AND c.indicator_id = ct.indicator_id
 WHERE ct.build_id = $build AND ct.unit_name = $unit AND ct.grain = $grain AND ct.period = $period
+  AND EXISTS (SELECT 1 FROM units WHERE unit_name = $unit AND ($all_teams OR list_contains($teams, team)))
 ORDER BY ct.contribution DESC;
 
 -- name: unit_trend
 SELECT period, level, score, rank, rank_p05, rank_p95, grade
 FROM unit_scores
 WHERE build_id = $build AND unit_name = $unit AND grain = $grain
+  AND EXISTS (SELECT 1 FROM units WHERE unit_name = $unit AND ($all_teams OR list_contains($teams, team)))
 ORDER BY period, level;
 
 -- name: unit_trend_bands
 -- Per period of the grain: the unit's index score against the middle half (25th–75th percentile) and median
 -- of all units, and of the unit's sector peers (the others of its sector). Aggregates only; a sector band
 -- resting on fewer than 3 other units is withheld so it cannot reveal one unit.
-WITH me AS (SELECT sector FROM units WHERE unit_name = $unit),
+WITH me AS (SELECT sector FROM units WHERE unit_name = $unit AND ($all_teams OR list_contains($teams, team))),
 s AS (
     SELECT s.period, s.unit_name, s.score, u.sector = (SELECT sector FROM me) AND s.unit_name <> $unit AS peer
     FROM unit_scores s JOIN units u USING (unit_name)
     WHERE s.build_id = $build AND s.grain = $grain AND s.level = 'index' AND s.score IS NOT NULL
+      AND EXISTS (SELECT 1 FROM me)
 )
 SELECT period,
        any_value(score) FILTER (WHERE unit_name = $unit) AS unit_score,
@@ -166,7 +172,8 @@ ORDER BY period;
 -- name: unit_portrait
 SELECT summary, drivers::VARCHAR AS drivers, peers::VARCHAR AS peers, themes::VARCHAR AS themes
 FROM portraits
-WHERE build_id = $build AND unit_name = $unit AND grain = $grain AND period = $period;
+WHERE build_id = $build AND unit_name = $unit AND grain = $grain AND period = $period
+  AND EXISTS (SELECT 1 FROM units WHERE unit_name = $unit AND ($all_teams OR list_contains($teams, team)));
 
 -- name: unit_warnings
 SELECT w.warning_id, w.period, w.indicator_id, coalesce(c.name_zh, w.indicator_id) AS indicator_zh, w.grade,
@@ -175,6 +182,7 @@ SELECT w.warning_id, w.period, w.indicator_id, coalesce(c.name_zh, w.indicator_i
 FROM warnings w
 LEFT JOIN indicator_catalogue c ON c.build_id = w.build_id AND c.indicator_id = w.indicator_id
 WHERE w.build_id = $build AND w.unit_name = $unit AND w.grain = $grain AND w.period = $period
+  AND EXISTS (SELECT 1 FROM units WHERE unit_name = $unit AND ($all_teams OR list_contains($teams, team)))
 ORDER BY CASE w.grade WHEN '红' THEN 0 WHEN '橙' THEN 1 ELSE 2 END, w.indicator_id;
 
 -- name: unit_activity_monthly
@@ -187,6 +195,7 @@ FROM (
     UNION ALL SELECT '执纪处理', closed_date FROM cases WHERE unit_name = $unit
     UNION ALL SELECT '谈话函询', start_date FROM inquiries WHERE unit_name = $unit
 ) t
+WHERE EXISTS (SELECT 1 FROM units WHERE unit_name = $unit AND ($all_teams OR list_contains($teams, team)))
 GROUP BY ALL
 ORDER BY month, kind;
 
@@ -221,6 +230,7 @@ SELECT * FROM (
            coalesce(post, '')
     FROM inquiries WHERE unit_name = $unit
 ) t
+WHERE EXISTS (SELECT 1 FROM units WHERE unit_name = $unit AND ($all_teams OR list_contains($teams, team)))
 ORDER BY date DESC, kind, record_key;
 
 -- name: unit_themes
@@ -233,6 +243,7 @@ FROM (
     UNION ALL SELECT '隐形变异', hidden_variant, received_date, is_repeat FROM petitions WHERE unit_name = $unit AND hidden_variant IS NOT NULL
     UNION ALL SELECT '专项领域', special_area, received_date, is_repeat FROM petitions WHERE unit_name = $unit AND special_area IS NOT NULL
 ) t
+WHERE EXISTS (SELECT 1 FROM units WHERE unit_name = $unit AND ($all_teams OR list_contains($teams, team)))
 GROUP BY theme_kind, theme
 HAVING count(*) >= 2
 ORDER BY petitions DESC, theme_kind, theme;
@@ -267,28 +278,65 @@ JOIN visible v USING (unit_name)
 WHERE iv.build_id = $build AND iv.grain = $grain AND iv.period = $period;
 
 -- name: ingest_runs
+-- County-wide users only: file paths and run counts cover every team's units.
 SELECT run_id, batch_id, path, kind, sheet, rows_read, rows_loaded, rows_updated, rows_unchanged, rows_rejected,
        started_at, finished_at, status, message
 FROM ingest_runs
+WHERE $all_teams
 ORDER BY run_id DESC;
 
 -- name: ingest_summary
--- Per ledger kind, without file paths (which can name units): for team-scoped users.
-SELECT coalesce(kind, '未识别') AS kind, count(*) AS files, sum(rows_read) AS rows_read, sum(rows_loaded) AS rows_loaded,
-       sum(rows_updated) AS rows_updated, sum(rows_rejected) AS rows_rejected, max(finished_at) AS last_run
-FROM ingest_runs
-GROUP BY ALL
+-- Per ledger kind, for team-scoped users: the records of their units in the warehouse, how many ingest runs
+-- supplied them and when the latest was loaded. No file paths (they can name any unit), and no row counts
+-- of runs, which cover every team's units.
+WITH visible AS (SELECT unit_name FROM units WHERE $all_teams OR list_contains($teams, team))
+SELECT kind, count(DISTINCT run_id) AS files, count(*) AS records, max(loaded_at) AS last_run
+FROM (
+    SELECT 'units' AS kind, run_id, loaded_at, unit_name FROM units
+    UNION ALL SELECT 'petitions', run_id, loaded_at, unit_name FROM petitions
+    UNION ALL SELECT 'inspection_findings', run_id, loaded_at, unit_name FROM inspection_findings
+    UNION ALL SELECT 'audit_findings', run_id, loaded_at, unit_name FROM audit_findings
+    UNION ALL SELECT 'cases', run_id, loaded_at, unit_name FROM cases
+    UNION ALL SELECT 'inquiries', run_id, loaded_at, unit_name FROM inquiries
+    UNION ALL SELECT 'major_decisions', run_id, loaded_at, unit_name FROM major_decisions
+    UNION ALL SELECT 'responsibility_checks', run_id, loaded_at, unit_name FROM responsibility_checks
+) t
+JOIN visible USING (unit_name)
+GROUP BY kind
 ORDER BY kind;
 
 -- name: rejected_reasons
 -- Reasons read "列：原因：值" or name the unit that did not resolve (and its candidates, which may be other
--- teams' units): keep only the category.
-SELECT kind, column_name,
-       CASE WHEN reason LIKE '%单位名册中找不到%' THEN '单位在名册中找不到'
+-- teams' units): keep only the category. A rejected row belongs to the units it names (any value of the
+-- row equal to a unit's name or alias, compared as the ingest resolves units: zt_unit_norm). County-wide
+-- users see every row; a team-scoped user sees the rows naming one of their units, and the rows naming no
+-- unit at all (which could be anyone's) only as one count per ledger kind.
+WITH visible AS (SELECT unit_name FROM units WHERE $all_teams OR list_contains($teams, team)),
+names AS (
+    SELECT alias_norm, unit_name FROM unit_aliases
+    UNION SELECT zt_unit_norm(unit_name), unit_name FROM units
+),
+r AS (SELECT row_number() OVER () AS rid, kind, column_name, reason, raw FROM rejected_rows),
+owners AS (
+    SELECT DISTINCT v.rid, n.unit_name
+    FROM (SELECT rid, raw ->> k AS value FROM (SELECT rid, raw, unnest(json_keys(raw)) AS k FROM r)) v
+    JOIN names n ON n.alias_norm = zt_unit_norm(v.value)
+),
+whose AS (
+    SELECT r.*,
+           $all_teams OR EXISTS (SELECT 1 FROM owners o JOIN visible USING (unit_name) WHERE o.rid = r.rid) AS own,
+           NOT EXISTS (SELECT 1 FROM owners o WHERE o.rid = r.rid) AS nobodys
+    FROM r
+)
+SELECT kind,
+       CASE WHEN own THEN column_name ELSE '—' END AS column_name,
+       CASE WHEN NOT own THEN '未能确定所属单位（明细仅全县范围可见）'
+            WHEN reason LIKE '%单位名册中找不到%' THEN '单位在名册中找不到'
             WHEN reason LIKE '%：%：%' OR reason LIKE '%：%' THEN trim(split_part(reason, '：', 2))
             ELSE '其他（见拒收行明细）' END AS reason,
        count(*) AS rows
-FROM rejected_rows
+FROM whose
+WHERE own OR nobodys
 GROUP BY ALL
 ORDER BY rows DESC, kind, column_name;
 
@@ -301,15 +349,19 @@ GROUP BY ALL
 ORDER BY records DESC, n.unit_name, n.kind, n.column_name;
 
 -- name: quality_notes
--- The notes themselves (values masked like all ledger text), for county-wide analysts.
+-- The notes themselves (values masked like all ledger text), for county-wide analysts only: file paths and
+-- notes can name any unit.
 SELECT n.kind, n.source_file, n.source_sheet, n.source_row, n.record_key, n.unit_name, n.column_name, n.note
 FROM data_quality_notes n
+WHERE $all_teams
 ORDER BY n.source_file, n.source_row, n.column_name
 LIMIT $limit;
 
 -- name: rejected_rows
+-- County-wide users only: a raw row can name any unit, or none that resolved.
 SELECT r.run_id, r.kind, r.source_file, r.source_sheet, r.source_row, r.column_name, r.reason, r.raw::VARCHAR AS raw
 FROM rejected_rows r
+WHERE $all_teams
 ORDER BY r.run_id DESC, r.source_file, r.source_row
 LIMIT $limit;
 
