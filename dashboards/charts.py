@@ -3,6 +3,9 @@
 Made to be read in ten seconds on a 1600-pixel screen: dark labels of at least 13 px, periods in words on
 two lines (2024年 / 第4季度), counts on whole-number ticks, one highlighted line against grey context
 rather than many coloured lines.
+
+Plotly reads a subset of HTML (links included) in every text it draws, so each name or text that comes
+from the data goes in through `plain.plot` (`_t`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from plain import plot as _t
 from pipelines import vocabulary
 from pipelines.board.overview import GRADE_COLOURS, GRADES, INDEX_ZH
 from pipelines.board.periods import period_label, period_zh
@@ -47,8 +51,8 @@ def integer_axis(largest: float, ticks: int = 5) -> dict:
 
 
 def wrap(label: str, width: int = 5) -> str:
-    """A long Chinese label on lines of at most `width` characters, for an axis."""
-    return "<br>".join(label[i:i + width] for i in range(0, len(label), width))
+    """A long Chinese label on lines of at most `width` characters, for an axis (each line as plain text)."""
+    return "<br>".join(_t(label[i:i + width]) for i in range(0, len(label), width))
 
 
 def heatmap(cells: pd.DataFrame) -> go.Figure:
@@ -69,19 +73,20 @@ def heatmap(cells: pd.DataFrame) -> go.Figure:
         grade = name if name in GRADES else None
         fig.add_trace(
             go.Scatter(
-                x=part.label.map(wrap), y=part.unit_name, mode="markers+text" if n <= 40 else "markers",
+                x=part.label.map(wrap), y=part.unit_name.map(_t), mode="markers+text" if n <= 40 else "markers",
                 name=vocabulary.word("grade", grade) if grade else name,
                 marker=dict(symbol="square", size=size, color=GRADE_COLOURS[grade], line=dict(width=1, color="white")),
                 text=part.score.round(0).astype("Int64").astype(str).replace("<NA>", ""),
                 textfont=dict(size=13, color=TEXT_ON[grade]),
-                customdata=part[["unit_name", "label", "score", "rank"]].to_numpy(),
+                customdata=part[["unit_name", "label", "score", "rank"]].assign(
+                    unit_name=part.unit_name.map(_t), label=part.label.map(_t)).to_numpy(),
                 hovertemplate="%{customdata[0]}<br>%{customdata[1]}：%{customdata[2]:.1f}分<br>"
                               "排名第%{customdata[3]}位<extra>%{fullData.name}</extra>",
             )
         )
     fig.update_xaxes(categoryorder="array", categoryarray=[wrap(c) for c in cols], side="top", showgrid=False,
                      tickangle=0, tickfont=dict(size=14, color=INK))
-    fig.update_yaxes(categoryorder="array", categoryarray=units[::-1], showgrid=False, tickfont=dict(size=14, color=INK))
+    fig.update_yaxes(categoryorder="array", categoryarray=[_t(u) for u in units[::-1]], showgrid=False, tickfont=dict(size=14, color=INK))
     fig.update_layout(clickmode="event+select", dragmode=False, legend_title_text="预警等级")
     # Room above for the dimension names (two lines) on the top axis.
     return _layout(fig, height=max(320, 130 + n * (size + 4))).update_layout(
@@ -106,10 +111,10 @@ def county_trend(trend: pd.DataFrame) -> go.Figure:
 
 
 def radar(peers: pd.DataFrame, labels: dict[str, str], unit: str) -> go.Figure:
-    theta = [labels.get(lv, lv) for lv in peers.level]
+    theta = [_t(labels.get(lv, lv)) for lv in peers.level]
     fig = go.Figure()
     for col, name, colour in (("county_mean", "全县平均", "#7f7f7f"), ("sector_mean", "同领域平均", "#1f77b4"),
-                              ("unit_score", unit, UNIT_COLOUR)):
+                              ("unit_score", _t(unit), UNIT_COLOUR)):
         if peers[col].notna().any():
             r = peers[col].tolist()
             fig.add_trace(go.Scatterpolar(r=r + r[:1], theta=theta + theta[:1], name=name, line=dict(color=colour),
@@ -122,8 +127,8 @@ def radar(peers: pd.DataFrame, labels: dict[str, str], unit: str) -> go.Figure:
 
 def contributions(contrib: pd.DataFrame) -> go.Figure:
     c = contrib.sort_values("contribution")
-    fig = go.Figure(go.Bar(x=c.contribution, y=c.name_zh, orientation="h", marker_color=UNIT_COLOUR,
-                           customdata=c.dimension_zh, hovertemplate="%{y}（%{customdata}）：%{x:.2f}分<extra></extra>"))
+    fig = go.Figure(go.Bar(x=c.contribution, y=c.name_zh.map(_t), orientation="h", marker_color=UNIT_COLOUR,
+                           customdata=c.dimension_zh.map(_t), hovertemplate="%{y}（%{customdata}）：%{x:.2f}分<extra></extra>"))
     fig.update_layout(xaxis_title="对综合指数的贡献（分）", yaxis=dict(tickfont=dict(size=13, color=INK)))
     return _layout(fig, max(280, 26 * len(c) + 70))
 
@@ -145,9 +150,9 @@ def unit_trend(bands: pd.DataFrame, unit: str) -> go.Figure:
 
     band("county_p25", "county_p75", "county_median", "全县", "rgba(130,130,130,0.25)", "#666")
     band("sector_p25", "sector_p75", "sector_median", "同领域", "rgba(31,119,180,0.20)", "#1f77b4")
-    fig.add_trace(go.Scatter(x=x, y=bands.unit_score, mode="lines+markers", name=unit,
+    fig.add_trace(go.Scatter(x=x, y=bands.unit_score, mode="lines+markers", name=_t(unit),
                              line=dict(color=UNIT_COLOUR, width=3.5), marker=dict(size=8),
-                             hovertemplate="%{x}：%{y:.1f}分<extra>" + unit + "</extra>"))
+                             hovertemplate="%{x}：%{y:.1f}分<extra>" + _t(unit) + "</extra>"))
     top = max(float(pd.concat([bands.unit_score, bands.county_p75, bands.sector_p75]).max(skipna=True) or 0), 10.0)
     fig.update_layout(yaxis=dict(title="综合风险分", range=[0, min(100, top * 1.15)], tickformat="d"),
                       xaxis=dict(type="category", tickangle=0, tickfont=dict(size=12)))
@@ -191,7 +196,7 @@ def record_timeline(records: pd.DataFrame) -> go.Figure:
     for kind, part in records.groupby("kind"):
         fig.add_trace(go.Scatter(x=part.date, y=[kind] * len(part), mode="markers", name=kind,
                                  marker=dict(size=10, symbol="diamond"),
-                                 customdata=part[["record_key", "detail"]].to_numpy(),
+                                 customdata=part[["record_key", "detail"]].map(_t).to_numpy(),
                                  hovertemplate="%{x|%Y-%m-%d} %{customdata[0]}<br>%{customdata[1]}<extra></extra>"))
     fig.update_layout(xaxis=dict(tickformat="%Y年%-m月"), yaxis=dict(tickfont=dict(size=13, color=INK)))
     return _layout(fig, 280)
@@ -200,7 +205,7 @@ def record_timeline(records: pd.DataFrame) -> go.Figure:
 def sensitivity(sens: pd.DataFrame) -> go.Figure:
     """Shares of the rank variance by source (first-order), in words, largest on top."""
     s = sens.sort_values("variance_share")
-    fig = go.Figure(go.Bar(x=s.variance_share, y=s.label, orientation="h", marker_color="#1f3b73",
+    fig = go.Figure(go.Bar(x=s.variance_share, y=s.label.map(_t), orientation="h", marker_color="#1f3b73",
                            hovertemplate="%{y}：%{x:.0%}<extra></extra>"))
     fig.update_layout(xaxis=dict(title="解释的排名方差占比", tickformat=".0%"),
                       yaxis=dict(tickfont=dict(size=13, color=INK)))
@@ -210,7 +215,7 @@ def sensitivity(sens: pd.DataFrame) -> go.Figure:
 def leave_one_out(loo: pd.DataFrame) -> go.Figure:
     """How far ranks move on average when one indicator is left out: the indicators that matter most."""
     s = loo.sort_values("mean_shift")
-    fig = go.Figure(go.Bar(x=s.mean_shift, y=s.name_zh, orientation="h", marker_color="#7f7f7f",
+    fig = go.Figure(go.Bar(x=s.mean_shift, y=s.name_zh.map(_t), orientation="h", marker_color="#7f7f7f",
                            customdata=s.max_shift,
                            hovertemplate="剔除%{y}：名次平均变动%{x:.1f}位，最多%{customdata:.0f}位<extra></extra>"))
     fig.update_layout(xaxis=dict(title="剔除该指标后名次平均变动（位）"), yaxis=dict(tickfont=dict(size=13, color=INK)))
@@ -233,7 +238,7 @@ def grade_counts(counts: pd.DataFrame) -> go.Figure:
 def coverage(wide: pd.DataFrame) -> go.Figure:
     """Records per unit and month: blank months stand out."""
     fig = go.Figure(go.Heatmap(z=wide.to_numpy(), x=[period_zh(m) for m in wide.columns],
-                               y=list(wide.index), colorscale="Blues",
+                               y=[_t(u) for u in wide.index], colorscale="Blues",
                                hovertemplate="%{y} %{x}：%{z}条<extra></extra>",
                                colorbar=dict(title="记录数", tickformat="d")))
     fig.update_yaxes(autorange="reversed", tickfont=dict(size=12, color=INK))

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import charts
+import plain
 import session
 from pipelines import vocabulary
 from pipelines.access.store import Scope
@@ -22,11 +23,11 @@ tab_cat, tab_rule, tab_whatif, tab_sens, tab_valid = st.tabs(["指标体系", "�
                                                                "效度检验与模型"])
 
 with tab_cat:
-    st.write(f"指标体系版本 {build['catalogue_version']}，共 {len(cat)} 项指标、{len(dims)} 个维度。"
+    st.write(f"指标体系版本 {plain.md(build['catalogue_version'])}，共 {len(cat)} 项指标、{len(dims)} 个维度。"
              "方向“↑”表示数值越高风险越高，“↓”表示保护性指标。")
     st.dataframe(method_words.catalogue_table(cat), hide_index=True)
     for dim, part in cat.groupby("dimension_zh", sort=False):
-        with st.expander(f"{dim}（{len(part)} 项）"):
+        with st.expander(f"{plain.md(dim)}（{len(part)} 项）"):
             st.dataframe(method_words.catalogue_details(part), hide_index=True)
     with st.expander("本次计算的方法设置"):
         st.dataframe(pd.DataFrame(vocabulary.setting_rows(build["settings"] or {}), columns=["设置项", "取值"]),
@@ -77,7 +78,7 @@ with tab_whatif:
     try:
         wi = session.whatif(ctx.path, ctx.identity, ctx.user.teams, v.grain, v.period, ind_w, dim_w)
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(plain.md(exc))
         st.stop()
     m = st.columns(3)
     m[0].metric("等级变化的单位", len(wi.changed))

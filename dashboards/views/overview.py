@@ -5,6 +5,7 @@ import math
 import streamlit as st
 
 import charts
+import plain
 import session
 from pipelines.board import learning, overview
 from pipelines.board.periods import grain_zh, period_zh
@@ -12,7 +13,7 @@ from pipelines.board.periods import grain_zh, period_zh
 ctx = session.context()
 v = session.view()
 session.header("总览")
-st.caption(f"{grain_zh(v.grain)} · {period_zh(v.period)} · {ctx.user.teams_zh}")
+st.caption(f"{grain_zh(v.grain)} · {period_zh(v.period)} · {plain.md(ctx.user.teams_zh)}")
 
 frame = session.period_scores(ctx.path, ctx.identity, ctx.user.teams, v.grain, v.period)
 warnings = session.period_warnings(ctx.path, ctx.identity, ctx.user, v.grain, v.period)
@@ -61,8 +62,10 @@ else:
                             config={"displayModeBar": False})
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     if points:
-        unit = points[0].get("y") or (points[0].get("customdata") or [None])[0]
-        if unit in visible_units:
+        # The figure names units by their Plotly-escaped text: map the clicked label back to the unit.
+        by_label = {plain.plot(u): u for u in visible_units}
+        unit = by_label.get(points[0].get("y") or (points[0].get("customdata") or [None])[0])
+        if unit is not None:
             session.open_portrait(unit)
     st.caption("颜色表示预警等级（红/橙/黄/绿），方块中的数字为风险分（0–100，越高越需关注），"
                "第一列为综合指数、其后为各维度。点击方块打开该单位画像。")

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import charts
+import plain
 import session
 from pipelines.access.store import AccessDenied
 from pipelines.board import alerts, learning
@@ -48,12 +49,12 @@ except AccessDenied as exc:
 
 labels = dict(zip(v.opts.dimensions.dimension, v.opts.dimensions.dimension_zh))
 f = p.facts
-st.subheader(f"{unit} · {grain_zh(v.grain)} {period_zh(v.period)}")
+st.subheader(f"{plain.md(unit)} · {grain_zh(v.grain)} {period_zh(v.period)}", anchor=False)
 budget = "—" if f["budget_yuan"] is None or pd.isna(f["budget_yuan"]) else f"{f['budget_yuan'] / 1e4:,.0f} 万元"
 posts = "—" if f["leadership_posts"] is None or pd.isna(f["leadership_posts"]) else int(f["leadership_posts"])
-st.markdown(f"**单位类别** {f['kind']}　**所属领域** {f['sector']}　**派驻组** {f['team']}　"
+st.markdown(f"**单位类别** {plain.md(f['kind'])}　**所属领域** {plain.md(f['sector'])}　**派驻组** {plain.md(f['team'])}　"
             f"**编制人数** {int(f['headcount'])}　**年度预算** {budget}　**班子职数** {posts}"
-            + (f"　**简称及曾用名** {f['aliases']}" if f.get("aliases") else ""))
+            + (f"　**简称及曾用名** {plain.md(f['aliases'])}" if f.get("aliases") else ""))
 
 r = p.index_row
 if r is None:
@@ -74,7 +75,7 @@ else:
                 "插补值不计入风险", delta_color="off", delta_arrow="off")
     st.caption("排名区间来自对权重和方法选择的蒙特卡洛模拟：区间越宽，排名越不确定。")
 if p.summary:
-    st.markdown(f"> {p.summary}")
+    st.markdown(f"> {plain.md(p.summary)}")
 
 # Learned signals beside the rules: the unit's type and whether its indicator pattern is unusual.
 sig = learning.unit_signals(ctx.board, ctx.user, unit, v.grain, v.period, ctx.identity)

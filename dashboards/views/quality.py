@@ -20,9 +20,10 @@ st.dataframe(quality.freshness_table(q.freshness), hide_index=True, column_confi
 
 st.subheader("导入记录")
 if not q.runs_detailed:
-    st.caption("按台账类别汇总（文件明细仅对全县范围的用户显示）。")
+    st.caption("本组所辖单位的台账记录，按台账类别汇总（文件明细仅对全县范围的用户显示）。")
 st.dataframe(quality.runs_table(q), hide_index=True)
-st.caption("读取 = 新增 + 更新 + 未变 + 拒收 + 跳过；跳过的是空行和合计、小计行（不是记录）。")
+if q.runs_detailed:
+    st.caption("读取 = 新增 + 更新 + 未变 + 拒收 + 跳过；跳过的是空行和合计、小计行（不是记录）。")
 
 st.subheader("拒收原因")
 if len(q.reasons):

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+import plain
 import session
 from pipelines.board import alerts, learning, overview
 from pipelines.board import portrait as portrait_mod
@@ -11,7 +12,7 @@ from pipelines.board.periods import grain_zh, period_zh
 ctx = session.context()
 v = session.view()
 session.header("预警清单")
-st.caption(f"{grain_zh(v.grain)} · {period_zh(v.period)} · {ctx.user.teams_zh}")
+st.caption(f"{grain_zh(v.grain)} · {period_zh(v.period)} · {plain.md(ctx.user.teams_zh)}")
 
 all_w = session.period_warnings(ctx.path, ctx.identity, ctx.user, v.grain, v.period)
 c = st.columns(4)

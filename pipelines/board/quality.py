@@ -99,7 +99,7 @@ FRESHNESS_ZH = {"kind_zh": "台账", "records": "记录数", "last_record": "最
 RUNS_ZH = {"run_id": "批次", "path": "文件", "kind": "台账类别", "sheet": "工作表", "rows_read": "读取",
            "rows_loaded": "新增", "rows_updated": "更新", "rows_unchanged": "未变", "rows_rejected": "拒收",
            "finished_at": "导入时间", "status": "状态", "message": "信息"}
-SUMMARY_ZH = {"kind": "台账类别", "files": "文件数", "records": "本组单位记录数", "last_run": "最近导入"}
+SUMMARY_ZH = {"kind": "台账类别", "files": "导入批次", "records": "现有记录", "last_run": "最近导入"}
 REASONS_ZH = {"kind": "台账类别", "column_name": "字段", "reason": "原因", "rows": "行数"}
 
 
