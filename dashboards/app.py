@@ -1,18 +1,23 @@
 """政态 dashboard entry: login gate, the shared sidebar, and the pages the user's role may open.
 
-Run through `zhengtai serve --db DB`, which points ZHENGTAI_DB / ZHENGTAI_USERS at the warehouse and the
-user store and starts Streamlit headless without telemetry.
+Run through `zhengtai serve --db DB` (server.py wraps this script with the session-cookie routes), which
+points ZHENGTAI_DB / ZHENGTAI_USERS at the warehouse and the user store and starts Streamlit headless
+without telemetry.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+import plain
 import session
 
 st.set_page_config(page_title="政态 · 政治生态分析研判", page_icon="🧭", layout="wide")
+# No table offers its own CSV download or clipboard copy: data leaves only through the audited export.
+# (`zhengtai serve` sets the same option on the command line.)
+st.set_option("client.disableDataExport", True)
 
-user = session.current_user()
+user = session.signed_in_user()  # re-checked against the account store on every run
 PAGE_PATHS = ("overview", "portrait", "warnings", "method", "quality", "admin")
 
 if user is None:
@@ -26,8 +31,9 @@ if user is None:
 session.pin_snapshot()
 ctx = session.context()
 with st.sidebar:
-    st.markdown(f"**{user.name}** · {user.role_zh}  \n{user.teams_zh}")
+    st.markdown(f"**{plain.md(user.name)}** · {user.role_zh}  \n{plain.md(user.teams_zh)}")
     st.button("退出登录", on_click=session.logout, key="logout")
+session.remember_browser()
 session.sidebar_controls(ctx)
 build = ctx.board.build(ctx.identity)
 st.sidebar.caption(f"数据版本 {build['build_id']} · {build['built_at']:%Y-%m-%d %H:%M}")

@@ -19,6 +19,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # running from a checkout without `pip install -e .`
     sys.path.insert(0, str(REPO))
 
+import browser_session  # noqa: E402
+import plain  # noqa: E402
 from pipelines.access.store import (  # noqa: E402
     AccessDenied,
     LoginLocked,
@@ -65,7 +67,17 @@ def get_store(path: str) -> UserStore:
     return UserStore(path)
 
 
-# ---- login ----------------------------------------------------------------------------------------
+# ---- login and the signed-in session -----------------------------------------------------------------
+
+ENDED = {  # why a session ended → what the login page says
+    "idle": "长时间未操作，已自动退出，请重新登录。",
+    "lifetime": "登录时间已超过有效期，请重新登录。",
+    "account_removed": "账号状态已变更，请重新登录或联系管理员。",
+    "account_locked": "账号状态已变更，请重新登录或联系管理员。",
+    "password_changed": "账号状态已变更，请重新登录或联系管理员。",
+}
+LOGIN_REJECTED = "用户名或密码错误。"
+LOGIN_LOCKED = "登录失败次数过多，已暂时锁定，请于 {until} 后再试或联系管理员。"
 
 
 def oidc_configured() -> bool:
@@ -75,26 +87,86 @@ def oidc_configured() -> bool:
         return False
 
 
+def client_address() -> str | None:
+    return st.context.ip_address
+
+
 def current_user() -> User | None:
     return st.session_state.get("user")
 
 
+def _clear() -> None:
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+
+
+def signed_in_user() -> User | None:
+    """Called first on every run: the user of this browser session, re-read from the account store, or
+    None. The session signed in on this connection comes first, else the one whose signed cookie the
+    browser sent when it connected (after a refresh). A removed, locked or demoted account, an idle or
+    too old session take effect at the next run."""
+    store = get_store(str(config().users))
+    sid = st.session_state.get("_sid")
+    user, reason = store.session_user(sid) if sid else (None, None)
+    if user is None and not st.session_state.get("_signed_out"):
+        cookie_sid = store.session_id(st.context.cookies.get(browser_session.cookie_name()))
+        if cookie_sid and cookie_sid != sid:
+            user, cookie_reason = store.session_user(cookie_sid)
+            sid, reason = (cookie_sid, None) if user else (sid, reason or cookie_reason)
+    if user is not None:
+        st.session_state["_sid"] = sid
+        st.session_state["user"] = user
+        return user
+    if "_sid" in st.session_state or "user" in st.session_state:
+        _clear()  # nothing of the ended session's pages stays behind
+    if not st.session_state.get("_signed_out"):
+        # Once per connection: later runs neither re-read the cookie it came with nor repeat the notice.
+        st.session_state["_signed_out"] = True
+        if reason in ENDED:
+            st.session_state["_ended"] = reason
+    return None
+
+
+def sign_in(store: UserStore, user: User) -> None:
+    sid, ticket = store.open_session(user, address=client_address())
+    _clear()
+    st.session_state.update({"_sid": sid, "_ticket": ticket, "user": user})
+
+
+def remember_browser() -> None:
+    """Until the browser has traded this sign-in's ticket for its cookie, render the script that does it
+    (a rerun may drop the element before its script ran, so it is rendered on every run until then)."""
+    ticket = st.session_state.get("_ticket")
+    if not ticket:
+        return
+    if not get_store(str(config().users)).ticket_pending(st.session_state["_sid"]):
+        del st.session_state["_ticket"]
+        return
+    with st.sidebar:
+        st.html(browser_session.exchange_script(ticket), unsafe_allow_javascript=True)
+
+
 def login_view() -> None:
-    """The login page: local accounts (argon2, lockout), and OIDC through st.login when configured."""
+    """The login page: local accounts (argon2, limits), and OIDC through st.login when configured."""
     cfg = config()
     store = get_store(str(cfg.users))
     st.title("政态 · 政治生态分析研判")
     st.caption(DISCLAIMER)
+    ended = st.session_state.pop("_ended", None)
+    if ended:
+        st.info(ENDED[ended])
+    if st.session_state.pop("_forget", False):
+        st.html(browser_session.forget_script(), unsafe_allow_javascript=True)
     if oidc_configured():
         # OIDC: the identity provider authenticates; role and teams still come from the local store.
         if getattr(st.user, "is_logged_in", False):
             ident = st.user.get("email") or st.user.get("sub")
             user = store.user_for_identity(str(ident))
             if user is None:
-                st.error(f"账号 {ident} 未在本系统授权，请联系管理员添加。")
+                st.error(f"账号 {plain.md(ident)} 未在本系统授权，请联系管理员添加。")
                 st.button("退出", on_click=st.logout)
                 return
-            st.session_state["user"] = user
+            sign_in(store, user)
             st.rerun()
         st.button("使用统一身份认证登录", on_click=st.login, type="primary")
         st.divider()
@@ -104,15 +176,15 @@ def login_view() -> None:
         submitted = st.form_submit_button("登录", type="primary")
     if submitted:
         try:
-            user = store.authenticate(name, password)
+            user = store.authenticate(name, password, address=client_address())
         except LoginLocked as exc:
-            st.error(f"登录失败次数过多，账号已锁定至 {time.strftime('%H:%M', time.localtime(exc.until))}，请稍后再试。")
+            # The same words for a real or an unknown name: the lock does not tell which names exist.
+            st.error(LOGIN_LOCKED.format(until=time.strftime("%H:%M", time.localtime(exc.until))))
             return
         except LoginRejected:
-            st.error("用户名或密码错误。")
+            st.error(LOGIN_REJECTED)
             return
-        st.session_state["user"] = user
-        st.session_state.pop("login_password", None)
+        sign_in(store, user)
         st.rerun()
 
 
@@ -128,8 +200,9 @@ def login_view_for(path: str):
 
 
 def logout() -> None:
-    for key in list(st.session_state.keys()):
-        del st.session_state[key]
+    get_store(str(config().users)).end_session(st.session_state.get("_sid"), "logout")
+    _clear()
+    st.session_state.update({"_signed_out": True, "_forget": True})
     if oidc_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()
 
@@ -164,7 +237,7 @@ class Context:
 def context() -> Context:
     cfg = config()
     user = current_user()
-    if user is None:
+    if user is None or "_sid" not in st.session_state:
         st.stop()
     board = get_board(str(cfg.snapshot))
     ctx = Context(user, board, get_store(str(cfg.users)), st.session_state["_identity"], str(cfg.snapshot))
@@ -192,7 +265,7 @@ def header(title: str) -> None:
 def deny(ctx: Context, exc: AccessDenied, target: str | None, *, stop: bool = True) -> None:
     """Audit and show a refusal; the page stops unless it offers a way on (stop=False)."""
     ctx.store.audit(ctx.user, "denied", target, {"reason": str(exc)})
-    st.error(str(exc))
+    st.error(plain.md(exc))
     if stop:
         st.stop()
 

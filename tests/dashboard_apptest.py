@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+
+from pipelines.access.store import UserStore
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboards" / "app.py")
 PAGES = {
@@ -28,9 +31,14 @@ def app(monkeypatch, db: Path, users: Path) -> AppTest:
 
 
 def signed_in(monkeypatch, db: Path, users: Path, user) -> AppTest:
-    """An app whose session already holds `user` (the login form itself is tested separately)."""
+    """An app signed in as `user` through a session of the user store, as after the login form (which is
+    tested separately); the account is created in the store when it is not there yet."""
     at = app(monkeypatch, db, users)
-    at.session_state["user"] = user
+    store = UserStore(users)
+    if store.get(user.name) != user:
+        store.add(user.name, secrets.token_urlsafe(12), user.role, user.teams, replace=True)
+    sid, _ = store.open_session(user)
+    at.session_state["_sid"] = sid
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -1,4 +1,4 @@
-"""`zhengtai users add|remove|list|unlock` and `zhengtai serve`'s checks, run in-process."""
+"""`zhengtai users add|remove|list|lock|unlock` and `zhengtai serve`'s checks, run in-process."""
 
 from __future__ import annotations
 
@@ -28,12 +28,15 @@ def test_users_add_list_remove_unlock(tmp_path, zt, monkeypatch):
     res = zt("users", "list", "--db", db)
     assert res.code == 0 and "liu" in res.out and "chen" in res.out and "argon2" not in res.out
 
+    res = zt("users", "lock", "liu", "--db", db)
+    assert res.code == 0 and {u["name"]: u for u in store.list()}["liu"]["locked"]
     res = zt("users", "unlock", "liu", "--db", db)
-    assert res.code == 0
+    assert res.code == 0 and not {u["name"]: u for u in store.list()}["liu"]["locked"]
     res = zt("users", "remove", "liu", "--db", db)
     assert res.code == 0
     assert store.get("liu") is None
-    assert [e["action"] for e in store.audit_log(user="cli")][:2] == ["user_remove", "user_unlock"]
+    assert [e["action"] for e in store.audit_log(user="cli")][:3] == ["user_remove", "user_unlock", "user_lock"]
+    assert zt("users", "lock", "nobody", "--db", db).code == 2
 
 
 def test_users_add_needs_a_team_and_a_location(tmp_path, zt, monkeypatch):
@@ -60,7 +63,8 @@ def test_serve_refuses_without_a_published_snapshot(tmp_path, zt):
 def test_serve_runs_streamlit_headless_without_telemetry(tmp_path):
     cmd = streamlit_args(8765, "127.0.0.1")
     args = dict(zip(cmd[::1], cmd[1::1]))
-    assert cmd[0] == "run" and cmd[1].endswith("dashboards/app.py")
+    assert cmd[0] == "run" and cmd[1].endswith("dashboards/server.py")  # app.py plus the session-cookie routes
+    assert args["--client.disableDataExport"] == "true"  # no table's own CSV download or copy
     assert args["--server.headless"] == "true"
     assert args["--browser.gatherUsageStats"] == "false"
     assert args["--server.port"] == "8765" and args["--server.address"] == "127.0.0.1"

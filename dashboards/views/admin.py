@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+import plain
 import session
 from pipelines.access.store import ROLE_ZH, ROLES
 from pipelines.board import admin
@@ -29,9 +30,9 @@ with st.expander("添加或更新用户"):
                 team_list = [t for t in teams.replace(",", "、").split("、") if t.strip()] or None
                 ctx.store.add(name, password, role, team_list, replace=True)
                 ctx.store.audit(ctx.user, "user_add", name, {"role": role, "teams": team_list or "*"})
-                st.success(f"已保存用户 {name}")
+                st.success(f"已保存用户 {plain.md(name)}")
             except UserError as exc:
-                st.error(str(exc))
+                st.error(plain.md(exc))
 
 if len(users):
     c1, c2 = st.columns(2)
@@ -39,7 +40,11 @@ if len(users):
     if c2.button("解除锁定", key="admin_unlock"):
         ctx.store.unlock(target)
         ctx.store.audit(ctx.user, "user_unlock", target, {})
-        st.success(f"已解除 {target} 的锁定")
+        st.success(f"已解除 {plain.md(target)} 的锁定")
+    if c2.button("锁定账号（立即退出其会话）", key="admin_lock", disabled=target == ctx.user.name):
+        ctx.store.lock(target)
+        ctx.store.audit(ctx.user, "user_lock", target, {})
+        st.success(f"已锁定 {plain.md(target)}")
     if c2.button("删除用户", key="admin_remove", disabled=target == ctx.user.name):
         ctx.store.remove(target)
         ctx.store.audit(ctx.user, "user_remove", target, {})
@@ -52,10 +57,13 @@ st.dataframe(pd.DataFrame([
     ("数据快照编号（审计日志中的“数据快照”）", ctx.identity),
     ("数据版本", f"{build['build_id']}（{build['built_at']:%Y-%m-%d %H:%M}，指标体系 {build['catalogue_version']}）"),
     ("用户库", str(ctx.store.path)),
-    ("登录锁定", f"连续失败 {ctx.store.max_failures} 次锁定 {ctx.store.lock_seconds / 60:g} 分钟"),
+    ("登录锁定", f"同一用户名连续失败 {ctx.store.max_failures} 次、同一地址失败 {ctx.store.policy.max_address_failures} 次，"
+             f"锁定 {ctx.store.policy.lock_minutes:g} 分钟"),
+    ("会话时限", f"无操作 {ctx.store.policy.idle_minutes:g} 分钟或登录满 {ctx.store.policy.session_hours:g} 小时后自动退出"),
     ("统一身份认证（OIDC）", "已配置" if session.oidc_configured() else "未配置（仅本地账号）"),
 ], columns=["项目", "值"]), hide_index=True)
-st.caption("登录锁定的次数和时长由启动仪表盘时的环境变量 ZHENGTAI_MAX_FAILURES、ZHENGTAI_LOCK_MINUTES 设置；"
+st.caption("登录锁定与会话时限由启动仪表盘时的环境变量 ZHENGTAI_MAX_FAILURES、ZHENGTAI_MAX_ADDRESS_FAILURES、"
+           "ZHENGTAI_LOCK_MINUTES、ZHENGTAI_SESSION_IDLE_MINUTES、ZHENGTAI_SESSION_HOURS 设置；"
            "统一身份认证在仪表盘目录的 .streamlit/secrets.toml 中配置。")
 
 st.subheader("审计日志")

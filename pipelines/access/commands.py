@@ -126,6 +126,19 @@ def users_unlock(name, db, users_path) -> None:
     click.echo(f"user {name} unlocked")
 
 
+@users.command("lock")
+@click.argument("name")
+@_with_location
+def users_lock(name, db, users_path) -> None:
+    """Lock an account until it is unlocked; its open dashboard sessions end at once."""
+    from pipelines.access.store import UserStore
+
+    store = UserStore(_users_path(db, users_path), create=False)
+    store.lock(name)
+    store.audit("cli", "user_lock", name, {})
+    click.echo(f"user {name} locked")
+
+
 @users.command("list")
 @_with_location
 def users_list(db, users_path) -> None:
@@ -149,7 +162,7 @@ def streamlit_args(port: int, address: str) -> list[str]:
     """`streamlit run` arguments: headless, no usage statistics, no file watching, local address."""
     from pipelines.settings import REPO_DIR
 
-    app = REPO_DIR / "dashboards" / "app.py"
+    app = REPO_DIR / "dashboards" / "server.py"
     if not app.exists():
         raise UserError(f"dashboard not found at {app}: run zhengtai from a checkout of the repository")
     return [
@@ -163,6 +176,7 @@ def streamlit_args(port: int, address: str) -> list[str]:
         "--global.developmentMode", "false",
         "--client.toolbarMode", "viewer",
         "--theme.base", "light",
+        "--client.disableDataExport", "true",
     ]
 
 
@@ -195,9 +209,14 @@ def check_port(address: str, port: int, retry: str) -> None:
 @click.option("--users", "users_path", type=click.Path(dir_okay=False), help="User store (default DB.users.sqlite).")
 def serve(db, port, address, users_path) -> None:
     """Serve the dashboard on the published snapshot, read-only; picks up each rebuild atomically."""
+    from pipelines import warehouse
     from pipelines.access.store import UserStore
     from pipelines.warehouse import published_path
 
+    try:  # a writer's start: clears what a killed build left and finishes a publication it cut short
+        warehouse.connect(db).close()
+    except UserError as exc:
+        click.echo(f"warning: {exc}; serving the published snapshot as it is", err=True)
     snapshot = published_path(db)
     if not snapshot.exists():
         raise UserError(f"no published snapshot {snapshot}: run `zhengtai build --db {db}` first")

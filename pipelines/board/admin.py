@@ -8,7 +8,7 @@ from pipelines import vocabulary
 from pipelines.access.store import ALL_TEAMS, UserStore
 
 USER_COLUMNS = {"name": "用户名", "role": "角色", "teams": "派驻组范围", "locked": "已锁定", "failed_count": "连续失败次数",
-                "last_login": "最近登录", "created_at": "创建时间", "password": "本地密码"}
+                "last_login": "最近登录", "created_at": "创建时间", "password": "本地密码", "sessions": "在线会话"}
 AUDIT_COLUMNS = {"at": "时间", "user": "用户", "role": "角色", "action": "操作", "target": "对象", "detail": "详情"}
 
 
