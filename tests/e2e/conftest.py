@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"
-PASSWORDS = {"e2e_analyst": "analyst-pass-1", "e2e_leader": "leader-pass-1"}
+PASSWORDS = {"e2e_analyst": "analyst-pass-1", "e2e_leader": "leader-pass-1", "e2e_session": "session-pass-1",
+             "e2e_victim": "victim-pass-1", "e2e_admin": "admin-pass-1"}
 
 
 def _in_ci() -> bool:
@@ -65,6 +67,33 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
     raise RuntimeError(f"zhengtai serve did not answer within {timeout}s:\n{log.read_text()}")
 
 
+# The served test server's login limits: the lockout test counts to 5 for one name; every test shares the
+# one address (127.0.0.1), so the per-address limit is raised out of the way (the store's tests cover it).
+SERVER_ENV = {"ZHENGTAI_MAX_FAILURES": "5", "ZHENGTAI_LOCK_MINUTES": "15", "ZHENGTAI_MAX_ADDRESS_FAILURES": "500"}
+
+
+@contextmanager
+def serving(db: Path, users: Path, log: Path):
+    """`zhengtai serve` on db with users, on a free localhost port, for the block; yields its base URL."""
+    port = _free_port()
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "serve", "--db", str(db), "--port", str(port), "--users", str(users)],
+            cwd=REPO, stdout=fh, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=str(REPO), **SERVER_ENV),
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()  # only the process this fixture started, by its handle
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.fixture(scope="session")
 def served(county_db, tmp_path_factory, chromium):
     """(base URL, db, users path, team → units) of `zhengtai serve` running on the county warehouse."""
@@ -74,24 +103,10 @@ def served(county_db, tmp_path_factory, chromium):
     store = UserStore(users)
     store.add("e2e_analyst", PASSWORDS["e2e_analyst"], "analyst", None)
     store.add("e2e_leader", PASSWORDS["e2e_leader"], "leader", [sorted(by_team)[0]])
-    port = _free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with open(log, "w") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "serve", "--db", str(db), "--port", str(port), "--users", str(users)],
-            cwd=REPO, stdout=fh, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=str(REPO)),
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc, log)
+    for name in ("e2e_session", "e2e_victim", "e2e_admin"):
+        store.add(name, PASSWORDS[name], "admin" if name == "e2e_admin" else "analyst", None)
+    with serving(db, users, tmp_path_factory.mktemp("serve") / "serve.log") as url:
         yield url, db, users, by_team
-    finally:
-        proc.terminate()  # only the process this fixture started, by its handle
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="session")
@@ -117,3 +132,13 @@ def page(browser):
 def shots() -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS
+
+
+def login(page, url: str, name: str, path: str = "", password: str | None = None) -> None:
+    """Sign in through the login form at url/path and wait until the browser holds its session cookie."""
+    page.goto(f"{url}/{path}")
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(PASSWORDS[name] if password is None else password)
+    page.get_by_role("button", name="登录").click()
+    if password is None:
+        page.wait_for_function("document.body.dataset.zhengtaiSession === '204'")
