@@ -21,6 +21,7 @@ if str(REPO) not in sys.path:  # running from a checkout without `pip install -e
 
 import browser_session  # noqa: E402
 import plain  # noqa: E402
+from pipelines import vocabulary  # noqa: E402
 from pipelines.access.store import (  # noqa: E402
     AccessDenied,
     LoginLocked,
@@ -69,15 +70,9 @@ def get_store(path: str) -> UserStore:
 
 # ---- login and the signed-in session -----------------------------------------------------------------
 
-ENDED = {  # why a session ended → what the login page says
-    "idle": "长时间未操作，已自动退出，请重新登录。",
-    "lifetime": "登录时间已超过有效期，请重新登录。",
-    "account_removed": "账号状态已变更，请重新登录或联系管理员。",
-    "account_locked": "账号状态已变更，请重新登录或联系管理员。",
-    "password_changed": "账号状态已变更，请重新登录或联系管理员。",
-}
-LOGIN_REJECTED = "用户名或密码错误。"
-LOGIN_LOCKED = "登录失败次数过多，已暂时锁定，请于 {until} 后再试或联系管理员。"
+# Why a session ended → the login page's notice (data/vocabulary.yaml, group login). A logout says nothing.
+ENDED = {"idle": "ended_idle", "lifetime": "ended_lifetime", "account_removed": "ended_account",
+         "account_locked": "ended_account", "password_changed": "ended_account"}
 
 
 def oidc_configured() -> bool:
@@ -154,7 +149,7 @@ def login_view() -> None:
     st.caption(DISCLAIMER)
     ended = st.session_state.pop("_ended", None)
     if ended:
-        st.info(ENDED[ended])
+        st.info(vocabulary.word("login", ENDED[ended]))
     if st.session_state.pop("_forget", False):
         st.html(browser_session.forget_script(), unsafe_allow_javascript=True)
     if oidc_configured():
@@ -179,10 +174,10 @@ def login_view() -> None:
             user = store.authenticate(name, password, address=client_address())
         except LoginLocked as exc:
             # The same words for a real or an unknown name: the lock does not tell which names exist.
-            st.error(LOGIN_LOCKED.format(until=time.strftime("%H:%M", time.localtime(exc.until))))
+            st.error(vocabulary.template("login", "locked", until=time.strftime("%H:%M", time.localtime(exc.until))))
             return
         except LoginRejected:
-            st.error(LOGIN_REJECTED)
+            st.error(vocabulary.word("login", "rejected"))
             return
         sign_in(store, user)
         st.rerun()

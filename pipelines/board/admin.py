@@ -51,6 +51,10 @@ def _detail_value(key: str, value) -> str:
         return vocabulary.word("audit_what", value)
     if key == "reason":
         return vocabulary.word("audit_reason", value)
+    if key == "locked":
+        return "、".join(vocabulary.word("login_limit", v) for v in value)
+    if key == "via":
+        return vocabulary.word("login_via", value)
     if key == "role":
         return vocabulary.word("role", value)
     if key == "grain":
