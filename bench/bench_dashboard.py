@@ -76,8 +76,13 @@ def _app(db: Path, users: Path, user):
 
     os.environ["ZHENGTAI_DB"] = str(db)
     os.environ["ZHENGTAI_USERS"] = str(users)
+    from pipelines.access.store import UserStore
+
     at = AppTest.from_file(str(REPO / "dashboards" / "app.py"), default_timeout=300)
-    at.session_state["user"] = user
+    store = UserStore(users)  # signed in as after the login form: an account and a session in the store
+    if store.get(user.name) != user:
+        store.add(user.name, "bench-password", user.role, user.teams, replace=True)
+    at.session_state["_sid"] = store.open_session(user)[0]
     return at
 
 

@@ -105,14 +105,14 @@ def test_month_contributions_are_recomputed_and_add_up(county_db, county_teams):
     board = Board(published_path(county_db))
     admin = User("county_admin", "admin", None)
     unit = sorted(county_teams.values())[0][0]
-    stored = board.q("unit_contributions", unit=unit, grain="month", period="2024-06")
+    stored = board.q("unit_contributions", admin.scope, unit=unit, grain="month", period="2024-06")
     assert stored.empty  # the premise: months are not stored
     p = portrait.portrait(board, admin, unit, "month", "2024-06")
     assert len(p.contributions) >= 20 and p.contributions.contribution.is_monotonic_decreasing
     assert p.contributions.contribution.sum() == pytest.approx(p.index_row["score"], abs=1e-9)
     assert p.contributions.name_zh.str.contains(r"[\u4e00-\u9fff]").all()
     # on a stored grain the re-aggregation gives back the stored table
-    q = board.q("unit_contributions", unit=unit, grain="quarter", period="2024Q2").set_index("indicator_id")
+    q = board.q("unit_contributions", admin.scope, unit=unit, grain="quarter", period="2024Q2").set_index("indicator_id")
     r = recomputed_contributions(board, "quarter", "2024Q2", unit).set_index("indicator_id")
     assert set(q.index) == set(r.index)
     assert (q.contribution - r.contribution.reindex(q.index)).abs().max() < 1e-9

@@ -270,7 +270,7 @@ def _focus(src: Source, idx: pd.DataFrame, warnings: pd.DataFrame, portraits: pd
         w = warnings[warnings.unit_name == r.unit_name][["grade", "indicator_zh", "dimension_zh", "message",
                                                           "status", "evidence"]].reset_index(drop=True)
         ev = evidence[evidence.unit_name == r.unit_name]
-        act = src.q("unit_activity_monthly", scoped=False, unit=r.unit_name)
+        act = src.q("unit_activity_monthly", unit=r.unit_name)  # scoped in its SQL, like every unit query
         if len(act):
             month = pd.to_datetime(act.month)
             act = act[(month >= pd.Timestamp(src.start)) & (month < pd.Timestamp(src.end))]

@@ -34,8 +34,8 @@ CREATE TABLE IF NOT EXISTS build_runs (
 -- build's own transaction: a build whose publish was cut short is published by the next writer.
 CREATE TABLE IF NOT EXISTS publications (
     build_id          VARCHAR PRIMARY KEY,
-    requested_at      TIMESTAMP NOT NULL,
-    published_at      TIMESTAMP
+    requested_at      TIMESTAMP NOT NULL,  -- when the build committed and asked to be published
+    published_at      TIMESTAMP            -- when the snapshot was replaced (NULL: not yet)
 );
 
 -- The catalogue as it was for that build, for readers that do not parse YAML.
