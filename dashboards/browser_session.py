@@ -32,10 +32,17 @@ def cookie_name() -> str:
 
 
 def _store():
-    from pipelines.access.store import UserStore
+    """The user store the app uses (session.config: ZHENGTAI_USERS, else beside the warehouse)."""
+    from pipelines.access.store import UserStore, default_users_path
 
     path = os.environ.get("ZHENGTAI_USERS")
-    return None if not path else UserStore(path, create=False)
+    beside = os.environ.get("ZHENGTAI_DB") or os.environ.get("ZHENGTAI_SNAPSHOT")
+    if not path and beside:
+        path = default_users_path(beside)
+    try:
+        return None if not path else UserStore(path, create=False)
+    except Exception:  # noqa: BLE001 - no store, no cookie: the page still works, without surviving a refresh
+        return None
 
 
 async def _session(request: Request) -> Response:

@@ -38,8 +38,15 @@ def _new_build(db: Path, build_id: str, *, publish: bool) -> None:
         con.close()
 
 
-def test_init_and_publish_write_owner_only_files(tmp_path, zt, key_file):
-    os.umask(0o022)  # as a shell would leave it: zhengtai must not rely on it
+@pytest.fixture
+def shell_umask():
+    """As a shell would leave it (0022): zhengtai must not rely on a stricter one."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_init_and_publish_write_owner_only_files(tmp_path, zt, key_file, shell_umask):
     db = tmp_path / "w.duckdb"
     assert zt("init", "--db", db).code == 0
     assert _mode(db) == 0o600
