@@ -134,9 +134,34 @@ def shots() -> Path:
     return SHOTS
 
 
+def script_finished(page):
+    """Wait until the app's script run has finished: a click on a widget of a page still being drawn can be lost."""
+    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
+
+
+def rerun(page, action):
+    """Do `action` (a widget change that makes the script rerun) and wait until that rerun has finished.
+
+    Watching the state from before the action catches a rerun however fast it is, and never mistakes the idle state
+    before the rerun starts for its end."""
+    page.evaluate("""() => {
+        const app = document.querySelector('[data-testid=stApp]');
+        window.__rerunSeen = false; window.__rerunDone = false;
+        const watch = new MutationObserver(() => {
+            if (app.getAttribute('data-test-script-state') !== 'notRunning') window.__rerunSeen = true;
+            else if (window.__rerunSeen) { window.__rerunDone = true; watch.disconnect(); }
+        });
+        watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    }""")
+    action()
+    page.wait_for_function("window.__rerunDone === true")
+
+
 def login(page, url: str, name: str, path: str = "", password: str | None = None) -> None:
     """Sign in through the login form at url/path and wait until the browser holds its session cookie."""
     page.goto(f"{url}/{path}")
+    page.get_by_label("用户名").wait_for()
+    script_finished(page)
     page.get_by_label("用户名").fill(name)
     page.get_by_label("密码").fill(PASSWORDS[name] if password is None else password)
     page.get_by_role("button", name="登录").click()

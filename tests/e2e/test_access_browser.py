@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from pipelines.access.store import UserStore
-from tests.e2e.conftest import PASSWORDS, login
+from tests.e2e.conftest import PASSWORDS, login, script_finished
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("dashboard_county")]
 
@@ -39,6 +39,12 @@ def _sidebar_link(page, title: str):
     return page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=title)
 
 
+def _open(page, title: str) -> None:
+    """Click a page in the sidebar once the current run has finished (a click during a run can be lost)."""
+    script_finished(page)
+    _sidebar_link(page, title).click()
+
+
 def test_six_browser_sessions_guessing_at_once_check_exactly_five_passwords(served, browser):
     url, db, users, _ = served
     store = UserStore(users)
@@ -50,9 +56,13 @@ def test_six_browser_sessions_guessing_at_once_check_exactly_five_passwords(serv
     try:
         for pg in pages:
             pg.goto(url)
+            pg.get_by_label("用户名").wait_for()
+            script_finished(pg)
             pg.get_by_label("用户名").fill("e2e_victim")
             pg.get_by_label("密码").fill("not-the-password")
         for round_ in (1, 2):  # each session submits twice; the six submissions of a round overlap on the server
+            for pg in pages:
+                script_finished(pg)
             for pg in pages:
                 pg.get_by_role("button", name="登录").click()
             _wait_for(lambda: len(attempts("e2e_victim")) == 6 * round_, f"round {round_} of guesses")
@@ -111,7 +121,7 @@ def test_a_refresh_keeps_the_session_until_it_idles_or_ages_out(served, page):
     login(page, url, "e2e_session")
     page.get_by_role("heading", name="总览").wait_for()
     _age_sessions(users, "e2e_session", "created_at", 12 * 3600 + 60)  # signed in more than 12 hours ago
-    _sidebar_link(page, "预警清单").click()  # the next run, without a refresh
+    _open(page, "预警清单")  # the next run, without a refresh
     page.get_by_text("登录时间已超过有效期").wait_for()
     page.reload()  # and the cookie does not bring it back
     page.get_by_label("密码").wait_for()
@@ -126,7 +136,7 @@ def test_an_admin_demoted_then_removed_under_an_open_page(served, page):
     admin_link = _sidebar_link(page, "用户与审计")
     admin_link.wait_for()
     store.add("e2e_admin", PASSWORDS["e2e_admin"], "leader", [sorted(by_team)[0]], replace=True)
-    _sidebar_link(page, "预警清单").click()
+    _open(page, "预警清单")
     page.get_by_role("heading", name="预警清单").wait_for()
     expect(admin_link).to_have_count(0)  # demoted: the admin page is gone at the next run
     page.goto(f"{url}/admin")  # its address leads nowhere now: Streamlit says so over the default page
@@ -137,6 +147,6 @@ def test_an_admin_demoted_then_removed_under_an_open_page(served, page):
     page.get_by_role("heading", name="总览").wait_for()
 
     store.remove("e2e_admin")
-    _sidebar_link(page, "预警清单").click()
+    _open(page, "预警清单")
     page.get_by_text("账号状态已变更").wait_for()
     page.get_by_label("密码").wait_for()

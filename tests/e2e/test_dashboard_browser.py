@@ -19,7 +19,7 @@ from pipelines.access.store import UserStore
 from pipelines.board.periods import period_zh
 from pipelines.warehouse import published_path
 from tests.dashboard_county import foreign_names
-from tests.e2e.conftest import PASSWORDS, SHOTS
+from tests.e2e.conftest import PASSWORDS, SHOTS, rerun, script_finished
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("dashboard_county")]
 TIMINGS: dict[str, float] = {}
@@ -41,30 +41,7 @@ def _heatmap_points(page):
 def _sidebar_link(page, title: str):
     page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=title).click()
     page.get_by_role("heading", name=title).wait_for()  # drawn by the new page's run, so that run has started
-    _script_finished(page)
-
-
-def _script_finished(page):
-    """Wait until the app's script run has finished: a click on a widget of a page still being drawn can be lost."""
-    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
-
-
-def _rerun(page, action):
-    """Do `action` (a widget change that makes the script rerun) and wait until that rerun has finished.
-
-    Watching the state from before the action catches a rerun however fast it is, and never mistakes the idle state
-    before the rerun starts for its end."""
-    page.evaluate("""() => {
-        const app = document.querySelector('[data-testid=stApp]');
-        window.__rerunSeen = false; window.__rerunDone = false;
-        const watch = new MutationObserver(() => {
-            if (app.getAttribute('data-test-script-state') !== 'notRunning') window.__rerunSeen = true;
-            else if (window.__rerunSeen) { window.__rerunDone = true; watch.disconnect(); }
-        });
-        watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-    }""")
-    action()
-    page.wait_for_function("window.__rerunDone === true")
+    script_finished(page)
 
 
 def _quarters(db) -> list[str]:
@@ -124,7 +101,7 @@ def test_analyst_overview_portrait_period_export(served, page, shots):
     assert page.get_by_text(f"季度 · {period_zh(previous)}").first.is_visible()
     count = int(re.search(r"共 (\d+) 条预警", page.get_by_text(re.compile(r"共 \d+ 条预警")).inner_text()).group(1))
     assert count > 0
-    _rerun(page, page.get_by_text("导出时包含依据记录（已脱敏）").click)
+    rerun(page, page.get_by_text("导出时包含依据记录（已脱敏）").click)
     expect(page.get_by_role("button", name=re.compile("导出 Excel"))).to_be_enabled()
     page.screenshot(path=str(shots / "04_warnings.png"), full_page=True)
     with page.expect_download() as dl:

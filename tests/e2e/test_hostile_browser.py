@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from pipelines.access.store import UserStore
 from pipelines.warehouse import publish
 from tests.dashboard_county import teams
-from tests.e2e.conftest import PASSWORDS, login, serving
+from tests.e2e.conftest import PASSWORDS, login, rerun, script_finished, serving
 from tests.hostile import Catcher, hostile_names, rename_unit
 
 # Its own server and group: it can run beside the dashboard_county group on another worker.
@@ -46,6 +46,7 @@ def hostile_served(county_db, tmp_path_factory, chromium):
 
 
 def _no_way_out(page, url: str, port: int, where: str) -> None:
+    script_finished(page)  # everything the run draws is on the page
     links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
     outside = [h for h in links if not h.startswith(url) or f":{port}" in h]
     assert not outside, f"{where}: links leading out of the app: {outside}"
@@ -104,7 +105,8 @@ def test_a_tour_of_every_page_fetches_nothing_links_nowhere_downloads_nothing(ho
             heading.wait_for()
             assert heading.inner_text().replace("\u2060", "").startswith(" ".join(name.split()))
             if k == 0:  # record-level tables once
-                page.get_by_text("显示记录级明细").click()
+                script_finished(page)
+                rerun(page, page.get_by_text("显示记录级明细").click)
                 page.locator("[data-testid=stDataFrame]").filter(has_text="记录编号").first.wait_for()
             page.locator("[data-testid=stPlotlyChart]").last.wait_for()
             _no_way_out(page, url, catcher.port, name)
@@ -112,6 +114,7 @@ def test_a_tour_of_every_page_fetches_nothing_links_nowhere_downloads_nothing(ho
                 checked += _no_table_download(page, "单位画像")
 
         for title in ("预警清单", "数据质量", "方法与权重"):
+            script_finished(page)
             page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=title).click()
             page.get_by_role("heading", name=title).wait_for()
             page.locator("[data-testid=stDataFrame]").first.wait_for()
