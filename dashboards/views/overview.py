@@ -93,7 +93,7 @@ if types.empty or model is None:
 else:
     st.dataframe(learning.typology_counts(types), hide_index=True,
                  column_config={"type_name": "类型", "units": "单位数", "examples": "单位（前5个）"})
-    st.caption(f"按各维度得分聚为{model['k']}类：{model['criterion']}（轮廓系数 {model['silhouette']:.2f}，"
+    st.caption(f"按各维度得分聚为{model['k']}类：{plain.md(model['criterion'])}（轮廓系数 {model['silhouette']:.2f}，"
                f"稳定性 {model['stability']:.2f}）。类型名取自各类中心最突出的维度，仅供分析参考。")
 
 st.subheader("风险上升最快的单位（环比）")

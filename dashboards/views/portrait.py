@@ -83,7 +83,7 @@ if sig.typology or sig.anomaly:
     c = st.columns(3)
     if sig.typology:
         t = sig.typology
-        c[0].metric("单位分型", t["type_name"], f"共{t['k']}类 · 边界距离 {t['margin']:.1f}", delta_color="off",
+        c[0].metric("单位分型", plain.md(t["type_name"]), f"共{t['k']}类 · 边界距离 {t['margin']:.1f}", delta_color="off",
                     delta_arrow="off")
         moves = sig.type_history.type_name.ne(sig.type_history.type_name.shift()).sum() - 1
         c[1].metric("历期分型变化", f"{max(int(moves), 0)} 次", f"{len(sig.type_history)} 期", delta_color="off",

@@ -39,7 +39,7 @@ class UnitSignals:
 def unit_signals(board: Board, user: User, unit: str, grain: str, period: str,
                  identity: str | None = None) -> UnitSignals:
     require_unit(board, user, unit, identity)
-    kw = dict(identity=identity, unit=unit, grain=grain)
+    kw = dict(scope=user.scope, identity=identity, unit=unit, grain=grain)
     an = _q(board, "unit_anomaly", period=period, **kw)
     anomaly = None
     if len(an):

@@ -6,17 +6,20 @@
 -- name: unit_anomaly
 SELECT score, percentile, flagged, drivers::VARCHAR AS drivers, message
 FROM unit_anomalies
-WHERE build_id = $build AND unit_name = $unit AND grain = $grain AND period = $period;
+WHERE build_id = $build AND unit_name = $unit AND grain = $grain AND period = $period
+  AND EXISTS (SELECT 1 FROM units WHERE unit_name = $unit AND ($all_teams OR list_contains($teams, team)));
 
 -- name: unit_typology
 SELECT t.type_name, t.cluster, t.distance, t.margin, m.k, m.criterion, m.silhouette, m.stability
 FROM unit_typologies t
 JOIN typology_models m ON m.build_id = t.build_id AND m.grain = t.grain
-WHERE t.build_id = $build AND t.unit_name = $unit AND t.grain = $grain AND t.period = $period;
+WHERE t.build_id = $build AND t.unit_name = $unit AND t.grain = $grain AND t.period = $period
+  AND EXISTS (SELECT 1 FROM units WHERE unit_name = $unit AND ($all_teams OR list_contains($teams, team)));
 
 -- name: unit_typology_history
 SELECT period, type_name FROM unit_typologies
 WHERE build_id = $build AND unit_name = $unit AND grain = $grain
+  AND EXISTS (SELECT 1 FROM units WHERE unit_name = $unit AND ($all_teams OR list_contains($teams, team)))
 ORDER BY period;
 
 -- name: period_anomalies
