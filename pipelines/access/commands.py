@@ -213,10 +213,11 @@ def serve(db, port, address, users_path) -> None:
     from pipelines.access.store import UserStore
     from pipelines.warehouse import published_path
 
-    try:  # a writer's start: clears what a killed build left and finishes a publication it cut short
-        warehouse.connect(db).close()
-    except UserError as exc:
-        click.echo(f"warning: {exc}; serving the published snapshot as it is", err=True)
+    if Path(db).exists():
+        try:  # a writer's start: clears what a killed build left and finishes a publication it cut short
+            warehouse.connect(db).close()
+        except UserError as exc:  # e.g. an ingest is running: it will publish when its build does
+            click.echo(f"提示：{exc}；仍按现有的发布快照启动。", err=True)
     snapshot = published_path(db)
     if not snapshot.exists():
         raise UserError(f"no published snapshot {snapshot}: run `zhengtai build --db {db}` first")
