@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +80,18 @@ def test_cli_train_evaluate_apply(zt, tmp_path, handwritten):
     out = pd.read_csv(pd.io.common.StringIO(res.out))
     assert len(out) == 140 and out["预测概率"].between(0, 1).all()
     assert (out["预测类别"] == out["登记类别"]).mean() > 0.3
+    # --out: owner-only, even over a file left world-readable; the same rows as the CSV on stdout
+    for name, read in (("pred.csv", pd.read_csv), ("pred.xlsx", lambda p: pd.read_excel(p, engine="openpyxl"))):
+        written = tmp_path / name
+        written.write_bytes(b"")
+        os.chmod(written, 0o644)
+        res = zt("classify", "apply", "--data", held_out, "--text", "反映内容", "--model", model, "--out", written)
+        assert res.code == 0, res.err
+        assert stat.S_IMODE(written.stat().st_mode) == 0o600
+        assert read(written)["预测类别"].tolist() == out["预测类别"].tolist()
+    res = zt("classify", "apply", "--data", held_out, "--text", "反映内容", "--model", model,
+             "--out", tmp_path / "no" / "pred.csv")
+    assert res.code == 2 and len(res.err.strip().splitlines()) == 1 and "cannot write" in res.err
 
 
 def test_bad_input_is_one_clear_line(zt, tmp_path):

@@ -390,6 +390,22 @@ def test_missing_database_folder_and_unknown_format_are_user_errors(county, tmp_
     assert res.code == 2 and "folder" in res.err
 
 
+def test_a_report_is_owner_only_whatever_the_umask(county, tmp_path):
+    """Written from a notebook or a shell with umask 0022, over a report left world-readable: 0600."""
+    from pipelines.reports.report import generate
+
+    out = tmp_path / "r.md"
+    out.write_text("old", encoding="utf-8")
+    os.chmod(out, 0o644)
+    old = os.umask(0o022)
+    try:
+        written = generate(county, PERIOD, out, figures=False)
+    finally:
+        os.umask(old)
+    assert written.files == [out] and out.read_text(encoding="utf-8") != "old"
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
 def test_an_unbuilt_warehouse_is_a_user_error(db, tmp_path, zt):
     res = zt("report", "--db", db, "--period", PERIOD, "--out", tmp_path / "r.md")
     assert res.code == 2 and "no build results" in res.err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -127,13 +128,20 @@ def apply(data, db, table, text, date, model_path, label, out, fmt) -> None:
 
 
 def _write(df, out: Path) -> None:
+    """Predictions name petitions and units: owner-only (0600) whatever the caller's umask."""
     suffix = out.suffix.lower()
-    if suffix == ".csv":
-        df.to_csv(out, index=False, encoding="utf-8-sig")
-    elif suffix == ".xlsx":
-        df.to_excel(out, index=False)
-    else:
+    if suffix not in (".csv", ".xlsx"):
         raise UserError(f"--out {out.name}: write .csv or .xlsx")
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode on open
+    with os.fdopen(fd, "wb") as fh:
+        if suffix == ".csv":
+            df.to_csv(fh, index=False, encoding="utf-8-sig")
+        else:
+            df.to_excel(fh, index=False)
 
 
 def _summary(ev: dict) -> dict:

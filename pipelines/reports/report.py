@@ -71,10 +71,13 @@ def generate(db: str | os.PathLike, period: str, out: str | os.PathLike, *, team
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write via a temporary file and os.replace: a reader never sees half a report."""
+    """Write via a temporary file and os.replace: a reader never sees half a report. Owner-only (0600)
+    whatever the umask of the caller (a notebook, a shell): reports name units and their warnings."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_bytes(data)
+        tmp.unlink(missing_ok=True)  # a leftover of a killed run may carry another mode
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
