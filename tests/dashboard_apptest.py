@@ -87,20 +87,26 @@ def visible_text(at: AppTest) -> str:
     parts: list[str] = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error",
                  "success", "exception"):
-        parts += [str(e.value) for e in getattr(at, kind)]
+        parts += [_as_read(e.value) for e in getattr(at, kind)]
     for m in at.metric:
-        parts += [str(m.label), str(m.value), str(m.proto.delta or "")]
+        parts += [_as_read(m.label), _as_read(m.value), _as_read(m.proto.delta or "")]
     for kind in ("selectbox", "multiselect", "radio"):
         for w in getattr(at, kind):
-            parts += [str(w.label)] + [str(o) for o in w.options]
+            parts += [_as_read(w.label)] + [str(o) for o in w.options]
     for kind in ("text_input", "number_input", "toggle", "checkbox", "button"):
-        parts += [str(w.label) for w in getattr(at, kind)]
-    parts += [str(t.label) for t in at.tabs] + [str(e.label) for e in at.expander]
+        parts += [_as_read(w.label) for w in getattr(at, kind)]
+    parts += [_as_read(t.label) for t in at.tabs] + [_as_read(e.label) for e in at.expander]
     for d in at.dataframe:
         parts.append(_table_text(d))
     for chart in at.get("plotly_chart"):
         parts += chart_words(json.loads(chart.proto.spec))
     return "\n".join(parts)
+
+
+def _as_read(markdown) -> str:
+    """A Markdown source as it reads once rendered: the backslash escapes and word joiners that
+    dashboards/plain.py puts into ledger text are not seen."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", str(markdown)).replace("\u2060", "")
 
 
 def _table_text(d) -> str:

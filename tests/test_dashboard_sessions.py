@@ -3,7 +3,9 @@ sessions re-checked against the account store on every run, idle and absolute ex
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -47,9 +49,15 @@ def test_unknown_names_and_wrong_passwords_get_the_same_words_and_the_same_lock(
         for _ in range(4):  # 3 failures lock; the 4th attempt meets the lock
             login(at, name, "wrong-password")
             said[name].append(at.error[0].value)
-    assert said["ana_a"] == said["no_such_user"]
+    # The lock's end differs only by when each name was locked (a minute boundary may fall between them).
+    until = {name: re.findall(r"\d{2}:\d{2}", " ".join(words)) for name, words in said.items()}
+    assert said["ana_a"] == [re.sub(r"\d{2}:\d{2}", until["ana_a"][0], w) for w in said["no_such_user"]]
     assert said["ana_a"][0] == "用户名或密码错误。" and "锁定" in said["ana_a"][2] and "锁定" in said["ana_a"][3]
     assert "ana_a" not in " ".join(said["ana_a"])
+    lock_end = {(datetime.now() + timedelta(minutes=UserStore(users).policy.lock_minutes + d)).strftime("%H:%M")
+                for d in range(-5, 1)}  # locked within the last few minutes, for lock_minutes
+    assert len(until["ana_a"]) == len(until["no_such_user"]) == 2
+    assert set(until["ana_a"] + until["no_such_user"]) <= lock_end
 
 
 def test_a_demoted_admin_loses_the_admin_page_at_the_next_run(monkeypatch, fixture_db, users):

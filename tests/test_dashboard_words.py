@@ -4,7 +4,7 @@ no None / nan, no midnight timestamps, no raw JSON (tests/user_text.py), on the 
 The walk also opens what only some roles see — records on the portrait, a warning's evidence, the rejected
 rows — so the words of record-level tables are read too. The few ASCII strings a page may show on purpose
 are stripped first, each with its reason: the accounts' login names (chosen by the admin) and, on the admin
-page, the locations of the data and user files and the names of the two environment variables it documents.
+page, the locations of the data and user files and the names of the environment variables it documents.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from tests.dashboard_county import county_db, teams  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dashboard_county")]
 
-ADMIN_WORDS = ("ZHENGTAI_MAX_FAILURES", "ZHENGTAI_LOCK_MINUTES")
+ADMIN_WORDS = ("ZHENGTAI_MAX_ADDRESS_FAILURES", "ZHENGTAI_MAX_FAILURES", "ZHENGTAI_LOCK_MINUTES",
+               "ZHENGTAI_SESSION_IDLE_MINUTES", "ZHENGTAI_SESSION_HOURS")
 
 
 @pytest.fixture(scope="module")
