@@ -240,7 +240,7 @@ def context() -> Context:
 
     reason = empty_scope_reason(board, user, ctx.identity)
     if reason:
-        st.warning(reason)
+        st.warning(plain.md(reason))  # team names come from the unit roster, a ledger
     return ctx
 
 
