@@ -128,3 +128,24 @@ def test_fuzzy_resolve_reads_the_warehouse_aliases():
     con.execute("INSERT INTO unit_aliases VALUES ('县卫生健康局', '县卫生健康局'), ('县教育局', '县教育局')")
     t = units_mod.fuzzy_resolve(con, ["县卫健局", "县审计局"], units_mod.DEFAULT_THRESHOLD).to_pylist()
     assert [(r["raw_norm"], r["unit_name"]) for r in t] == [("县卫健局", "县卫生健康局"), ("县审计局", None)]
+
+
+@pytest.mark.parametrize("threshold", [units_mod.DEFAULT_THRESHOLD, 75.0, 60.0])
+def test_blocks_hold_every_alias_that_reaches_the_floor(threshold):
+    """The blocking is a filter, never a guess: every alias that scores threshold − MARGIN or more against a
+    name is among its candidates (12 counties, so county characters are shared as at national scale)."""
+    blocks = roster(12, seed=29)
+    choices, _owner = aliases(blocks)
+    names = written_names(blocks, choices, seed=8)
+    floor = threshold - units_mod.MARGIN
+    index = units_mod.AliasIndex(choices)
+    scores = units_mod.score_matrix(names, choices)
+    sizes = []
+    for j, name in enumerate(names):
+        reach = set(np.flatnonzero(scores[j] >= floor).tolist())
+        got = index.candidates(name, floor)
+        assert reach <= set(got.tolist()), name
+        sizes.append(len(got))
+    # and a filter that filters: a name's block is a small part of the roster's aliases
+    if threshold == units_mod.DEFAULT_THRESHOLD:
+        assert np.mean(sizes) < 0.1 * len(choices)

@@ -6,8 +6,8 @@ confidence threshold. Below it the row is rejected with the closest candidates n
 can add the missing alias to the roster.
 
 The fuzzy matcher works in blocks so that nothing grows with the roster: a name is compared only with the
-aliases that share enough of its rare characters to possibly reach the threshold (CharBlocks: its county's
-and town's characters, mostly), and every score matrix is a tile of at most TILE_QUERIES × TILE_CHOICES,
+aliases that share enough of its characters to possibly reach the threshold (AliasIndex: two or three of
+its county's and town's characters, mostly), and every score matrix is a tile of at most TILE_QUERIES × TILE_CHOICES,
 keeping the best TOP aliases per name. Only names that find no match (genuine unknowns, to be rejected with
 their closest units) are compared with every alias, tile by tile. The blocks are chosen so that the
 resolutions are those of the full matrix (tests/test_ingest_units.py).
@@ -56,24 +56,48 @@ def _scores(queries: list[str], choices: list[str], pairs: bool) -> np.ndarray:
     """
     if not queries or not choices:
         return np.zeros(0 if pairs else (len(queries), len(choices)))
-    many = len(queries) * (1 if pairs else len(choices)) > 20_000  # threads only pay for big batches
-    run = process.cpdist if pairs else process.cdist
-
-    def dist(a, b, scorer):
-        return run(a, b, scorer=scorer, workers=-1 if many else 1)
-
-    def lengths(texts, axis):
-        n = np.array([len(t) for t in texts])
-        return n if pairs else np.expand_dims(n, axis)
-
     core_q = [_core(q) for q in queries]
     core_c = [_core(c) for c in choices]
+    if pairs:
+        return _pair_scores(queries, core_q, choices, core_c)
+    many = len(queries) * len(choices) > 20_000  # threads only pay for big batches
+
+    def dist(a, b, scorer):
+        return process.cdist(a, b, scorer=scorer, workers=-1 if many else 1)
+
+    def lengths(texts, axis):
+        return np.expand_dims(np.fromiter(map(len, texts), np.int64, len(texts)), axis)
+
     la, lb, ca, cb = lengths(queries, 1), lengths(choices, 0), lengths(core_q, 1), lengths(core_c, 0)
     ratio = dist(queries, choices, fuzz.ratio)
     abbr = _abbreviation(dist(queries, choices, LCSseq.similarity), la, lb)
     both = (ca < la) & (cb < lb) & (np.minimum(ca, cb) >= 3)  # compare cores only when both end in a type word
     core_abbr = both & _abbreviation(dist(core_q, core_c, LCSseq.similarity), ca, cb)
     return np.where(abbr | core_abbr, np.maximum(ratio, 90.0), ratio)
+
+
+def _pair_scores(queries, core_q, choices, core_c) -> np.ndarray:
+    """_scores of queries[i] against choices[i], the cores given (object arrays): the cores are compared only
+    for the pairs where both names end in a type word."""
+    if not len(queries):
+        return np.zeros(0)
+    many = len(queries) > 20_000  # threads pay for big batches
+    n = len(queries)
+
+    def dist(a, b, scorer):
+        return process.cpdist(a, b, scorer=scorer, workers=-1 if many else 1)
+
+    def lengths(texts):
+        return np.fromiter(map(len, texts), np.int64, n)
+
+    queries, core_q, choices, core_c = (np.asarray(x, dtype=object) for x in (queries, core_q, choices, core_c))
+    la, lb, ca, cb = lengths(queries), lengths(choices), lengths(core_q), lengths(core_c)
+    ratio = dist(queries, choices, fuzz.ratio)
+    abbr = _abbreviation(dist(queries, choices, LCSseq.similarity), la, lb)
+    both = np.flatnonzero((ca < la) & (cb < lb) & (np.minimum(ca, cb) >= 3) & ~abbr)
+    if len(both):
+        abbr[both] = _abbreviation(dist(core_q[both], core_c[both], LCSseq.similarity), ca[both], cb[both])
+    return np.where(abbr, np.maximum(ratio, 90.0), ratio)
 
 
 def score_matrix(queries: list[str], choices: list[str]) -> np.ndarray:
@@ -111,13 +135,18 @@ def top_aliases(queries: list[str], choices: list[str], k: int = TOP) -> tuple[n
         s_run, i_run = best_s[q0:q0 + len(qs)], best_i[q0:q0 + len(qs)]
         for c0 in range(0, len(choices), TILE_CHOICES):
             tile = score_matrix(qs, choices[c0:c0 + TILE_CHOICES])
+            # Only rows where the tile beats a kept score change (a tie with the k-th loses: it comes later).
+            rows = np.flatnonzero((tile > s_run[:, -1:]).any(axis=1))
+            if not len(rows):
+                continue
+            tile = tile[rows]
             idx = np.broadcast_to(np.arange(c0, c0 + tile.shape[1]), tile.shape)
-            s_all = np.concatenate([s_run, tile], axis=1)
-            i_all = np.concatenate([i_run, idx], axis=1)
+            s_all = np.concatenate([s_run[rows], tile], axis=1)
+            i_all = np.concatenate([i_run[rows], idx], axis=1)
             # best score first, then the earlier alias: the same order whatever the tiling
             order = np.lexsort((np.where(i_all < 0, np.iinfo(np.int64).max, i_all), -s_all), axis=1)[:, :k]
-            s_run[:] = np.take_along_axis(s_all, order, axis=1)
-            i_run[:] = np.take_along_axis(i_all, order, axis=1)
+            s_run[rows] = np.take_along_axis(s_all, order, axis=1)
+            i_run[rows] = np.take_along_axis(i_all, order, axis=1)
     return best_i, best_s
 
 
@@ -135,79 +164,133 @@ def _resolve(name: str, idx: np.ndarray, scores: np.ndarray, owner: np.ndarray, 
     return Resolution(name, first[0] if ok else None, float(first[1]), cands)
 
 
-class CharBlocks:
-    """Which aliases a name must be compared with: every alias that could score at least `floor` against it.
+class AliasIndex:
+    """The aliases with what scoring and blocking need, computed once: lengths, cores and their lengths as arrays,
+    each character's postings (the aliases holding it, sorted), and the aliases keyed by their two rarest
+    characters.
 
-    A score comes from one of three paths (score_matrix), and each needs shared characters:
-      edit similarity 200·LCS/(la+lb) ≥ floor  ⇒  the two share m ≥ floor·la/(200−floor) characters, so the alias
-          contains one of the name's la−m+1 rarest characters (prefix filtering: m shared among la can't all sit
-          in the last m−1);
-      abbreviation, the name shorter  ⇒  the alias contains all the name's characters, its rarest among them;
-      abbreviation, the alias shorter  ⇒  all the alias's characters are in the name, its own rarest among them;
-    and the same two for the cores (names without their 局/公司/人民政府 ending). So the candidates are the aliases
-    listed under a few rare characters of the name, plus those whose rarest character (or core's) is in the name:
-    a superset of every alias that can reach `floor`, usually a small one, since the rarest characters of a
-    name are its county's and town's."""
+    `candidates(name, floor)` is every alias that could score at least `floor` against the name, by one of the
+    three paths of score_matrix, each of which needs shared characters:
+      edit similarity 200·LCS/(la+lb) ≥ floor  ⇒  the two share m ≥ floor·la/(200−floor) characters (and lb lies
+          within a window around la). Counting filter: the alias holds at least m − s of the name's characters
+          other than its s most common ones (skipped while m − s ≥ 1; a character the name holds twice counts
+          twice, so the count can only overstate);
+      abbreviation, the name (or its core) shorter  ⇒  the alias holds all of the name's (or core's) characters:
+          the intersection of the postings of its rarest three;
+      abbreviation, the alias (or its core) shorter  ⇒  all the alias's characters are in the name: the aliases
+          keyed by a pair (or single) of the name's own characters.
+    So the candidates are a superset of every alias that can reach `floor`. At national scale a county's
+    characters are shared by dozens of counties, but two or three of them together by few: blocks stay small
+    (tens to hundreds of aliases) where a one-character key gave thousands."""
+
+    SKIP_SHARE = 1 / 4  # characters in more of the aliases than this (县, 局) are skipped by the edit filter
 
     def __init__(self, choices: list[str]):
-        self.choices = choices
+        self.choices = np.array(choices, dtype=object)
+        self.cores = np.array([_core(c) for c in choices], dtype=object)
+        n = len(choices)
+        self.n = n
+        self.lengths = np.fromiter(map(len, choices), np.int64, n)
+        self.core_lengths = np.fromiter(map(len, self.cores), np.int64, n)
         postings: dict[str, list[int]] = {}
         for i, c in enumerate(choices):
             for ch in set(c):
                 postings.setdefault(ch, []).append(i)
         self.df = {ch: len(ids) for ch, ids in postings.items()}
         self.postings = {ch: np.array(ids, dtype=np.int64) for ch, ids in postings.items()}
-        rarest: dict[str, list[int]] = {}
+        keyed: dict[tuple[str, ...], list[int]] = {}
         for i, c in enumerate(choices):
-            for text in {c, _core(c)}:
-                if text:
-                    rarest.setdefault(self._rarest(text), []).append(i)
-        self.by_rarest = {ch: np.array(ids, dtype=np.int64) for ch, ids in rarest.items()}
+            core = self.cores[i]
+            for text in {c, core} if _typed(c, core) else {c}:
+                keyed.setdefault(self._key(text), []).append(i)
+        self.keyed = {k: np.array(ids, dtype=np.int64) for k, ids in keyed.items()}
 
-    def _rarest(self, text: str) -> str:
-        return min(text, key=lambda ch: (self.df.get(ch, 0), ch))
+    def _rarity(self, ch: str) -> tuple[int, str]:
+        return self.df.get(ch, 0), ch
+
+    def _key(self, text: str) -> tuple[str, ...]:
+        return tuple(sorted(sorted(set(text), key=self._rarity)[:2]))
+
+    def _holding_all(self, text: str) -> np.ndarray:
+        """Aliases that hold the three rarest characters of `text` (all of them when shorter)."""
+        rare = sorted(set(text), key=self._rarity)[:3]
+        if any(ch not in self.postings for ch in rare):
+            return np.zeros(0, dtype=np.int64)
+        out = self.postings[rare[0]]
+        for ch in rare[1:]:
+            out = np.intersect1d(out, self.postings[ch], assume_unique=True)
+        return out
 
     def candidates(self, name: str, floor: float) -> np.ndarray:
         """Sorted indices of the aliases that may score ≥ floor (> 0) against `name`."""
         la = len(name)
+        parts = []
+        # edit similarity: the counting filter over the name's characters, the most common skipped
         m = max(1, int(np.ceil(floor * la / (200.0 - floor) - 1e-9)))
-        by_rarity = sorted(name, key=lambda ch: (self.df.get(ch, 0), ch))
-        keys = set(by_rarity[:max(1, la - m + 1)])
+        ranked = sorted(name, key=self._rarity)
+        common = self.SKIP_SHARE * self.n
+        s = 0
+        while s < m - 1 and self.df.get(ranked[la - 1 - s], 0) > common:
+            s += 1
+        probe: dict[str, int] = {}
+        for ch in ranked[:la - s]:
+            probe[ch] = probe.get(ch, 0) + 1
+        lists = [(self.postings[ch], w) for ch, w in probe.items() if ch in self.postings]
+        if lists:
+            ids = np.concatenate([p for p, _ in lists])
+            weights = np.concatenate([np.full(len(p), w, dtype=np.int64) for p, w in lists])
+            hits = np.bincount(ids, weights=weights, minlength=self.n)
+            lo, hi = floor * la / (200.0 - floor) - 1e-9, la * (200.0 - floor) / floor + 1e-9
+            parts.append(np.flatnonzero((hits >= m - s) & (self.lengths >= lo) & (self.lengths <= hi)))
+        # abbreviations, the name shorter: the alias holds every character of the name (or of its core)
         core = _core(name)
-        if core:
-            keys.add(self._rarest(core))
-        parts = [self.postings[ch] for ch in keys if ch in self.postings]
-        parts += [self.by_rarest[ch] for ch in set(name) if ch in self.by_rarest]
+        parts.append(self._holding_all(core if _typed(name, core) else name))
+        # abbreviations, the alias shorter: its two rarest characters are among the name's
+        chars = sorted(set(name))
+        for a_i, a in enumerate(chars):
+            got = self.keyed.get((a,))
+            if got is not None:
+                parts.append(got)
+            for b in chars[a_i + 1:]:
+                got = self.keyed.get((a, b))
+                if got is not None:
+                    parts.append(got)
         return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _typed(name: str, core: str) -> bool:
+    """The name ends in an institution-type word and its core is long enough to be compared (score_matrix)."""
+    return len(core) < len(name) and len(core) >= 3
 
 
 def match(names: list[str], choices: list[str], owner: np.ndarray, threshold: float) -> list[Resolution]:
     """Resolve distinct normalised names against aliases (`owner[i]` is the unit of `choices[i]`).
 
-    Each name is scored against its CharBlocks candidates: every alias that can reach threshold − MARGIN, so the
+    Each name is scored against its AliasIndex candidates: every alias that can reach threshold − MARGIN, so the
     best unit and whether the runner-up comes within MARGIN of it are those of the full matrix. The (name,
-    candidate) pairs are scored in batches of PAIR_BATCH. A name that finds no match is scored against every alias,
-    tile by tile, so that its rejection names the same closest units."""
+    candidate) pairs are scored in batches of PAIR_BATCH. A name that finds no match keeps its block's closest
+    units when its block holds TOP aliases at threshold − MARGIN or above (then they are the full matrix's best);
+    otherwise it is scored against every alias, tile by tile, so that its rejection names the same closest units."""
     out: dict[str, Resolution] = {}
     floor = threshold - MARGIN
     retry: list[str] = []
     if floor <= 0 or not choices:
         retry = list(names)
     else:
-        blocks = CharBlocks(choices)
+        index = AliasIndex(choices)
         batch: list[tuple[str, np.ndarray]] = []
         size = 0
         for n in names:
-            cand = blocks.candidates(n, floor)
+            cand = index.candidates(n, floor)
             if not len(cand):
                 retry.append(n)
                 continue
             batch.append((n, cand))
             size += len(cand)
             if size >= PAIR_BATCH:
-                retry += _match_pairs(batch, choices, owner, threshold, out)
+                retry += _match_pairs(batch, index, owner, threshold, out)
                 batch, size = [], 0
-        retry += _match_pairs(batch, choices, owner, threshold, out)
+        retry += _match_pairs(batch, index, owner, threshold, out)
     if retry:
         idx, sc = top_aliases(retry, choices)
         for j, n in enumerate(retry):
@@ -215,22 +298,26 @@ def match(names: list[str], choices: list[str], owner: np.ndarray, threshold: fl
     return [out[n] for n in names]
 
 
-def _match_pairs(batch: list[tuple[str, np.ndarray]], choices: list[str], owner: np.ndarray, threshold: float,
+def _match_pairs(batch: list[tuple[str, np.ndarray]], index: AliasIndex, owner: np.ndarray, threshold: float,
                  out: dict[str, Resolution]) -> list[str]:
-    """Score each name against its candidates in one vectorised pass; resolved names go to `out`, the rest are returned."""
+    """Score each name against its candidates in one vectorised pass. Resolved names go to `out`, and so do the
+    rejected ones whose block holds TOP aliases at the floor or above; the rest are returned for the full scan."""
     if not batch:
         return []
     counts = np.array([len(c) for _, c in batch])
     who = np.repeat(np.arange(len(batch)), counts)
     cand = np.concatenate([c for _, c in batch])
-    sc = _scores([batch[w][0] for w in who], [choices[i] for i in cand], pairs=True)
+    queries = np.array([n for n, _ in batch], dtype=object)
+    q_cores = np.array([_core(n) for n, _ in batch], dtype=object)
+    sc = _pair_scores(queries[who], q_cores[who], index.choices[cand], index.cores[cand])
     order = np.lexsort((cand, -sc, who))  # per name: best score first, then the earlier alias
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    at_floor = np.bincount(who, weights=sc >= threshold - MARGIN, minlength=len(batch))
     missed = []
     for k, (name, _) in enumerate(batch):
         take = order[starts[k]:starts[k] + min(TOP, counts[k])]
         r = _resolve(name, cand[take], sc[take], owner, threshold)
-        if r.unit_name is None:
+        if r.unit_name is None and at_floor[k] < TOP:
             missed.append(name)
         else:
             out[name] = r
