@@ -92,27 +92,43 @@ def _floats(a) -> np.ndarray:
     return np.asarray(a, dtype=float)
 
 
-class _Cubes:
-    """Per-grain Raw arrays filled from long (pid, uid, …) results; a grain's periods are consecutive pids."""
+class RawCubes:
+    """Each grain's Raw arrays, built when asked for (`cubes[grain]` or `cubes.pop(grain)`) from the long results
+    of the queries, which are kept instead: at national scale one float64 cube of all grains is 1.3 GB, so the
+    build holds one grain's three cubes at a time, never every grain's at once. A grain's periods are
+    consecutive pids."""
 
     def __init__(self, slices: dict[str, tuple[np.ndarray, slice]], n_u: int, n_i: int):
-        self.raw = {g: Raw(*(np.full((sl.stop - sl.start, n_u, n_i), np.nan) for _ in range(3)))
-                    for g, (_, sl) in slices.items()}
-        self.starts = {g: sl.start for g, (_, sl) in slices.items()}
+        self.slices = {g: sl for g, (_, sl) in slices.items()}
+        self.n_u, self.n_i = n_u, n_i
+        self.ops: list[tuple] = []  # fills and scatters, replayed in order for the grain asked for
 
     def fill(self, code: int, num, den, smp) -> None:
         """Values for every unit-period of indicator `code` (scalars, or pid−1 × uid arrays)."""
-        for g, r in self.raw.items():
-            n = len(r.numerator)
-            for cube, x in ((r.numerator, num), (r.denominator, den), (r.sample, smp)):
-                cube[:, :, code] = x if np.isscalar(x) else x[self.starts[g]:self.starts[g] + n]
+        self.ops.append(("fill", code, num, den, smp))
 
     def scatter(self, p: np.ndarray, u: np.ndarray, columns: list[tuple]) -> None:
         """Set cells (p = pid − 1, u, i) from long results: columns are (i, num, den, smp), i an indicator code or
         an array aligned with p, the values arrays aligned with p (None leaves that cube as it is)."""
-        for g, r in self.raw.items():
-            a = self.starts[g]
-            n_p, n_u, n_i = r.numerator.shape
+        self.ops.append(("scatter", p, u, columns))
+
+    def __contains__(self, grain: str) -> bool:
+        return grain in self.slices
+
+    def __iter__(self):
+        return iter(self.slices)
+
+    def __getitem__(self, grain: str) -> Raw:
+        sl = self.slices[grain]
+        a, n_p, n_u, n_i = sl.start, sl.stop - sl.start, self.n_u, self.n_i
+        r = Raw(*(np.full((n_p, n_u, n_i), np.nan) for _ in range(3)))
+        for op in self.ops:
+            if op[0] == "fill":
+                _, code, num, den, smp = op
+                for cube, x in ((r.numerator, num), (r.denominator, den), (r.sample, smp)):
+                    cube[:, :, code] = x if np.isscalar(x) else x[a:a + n_p]
+                continue
+            _, p, u, columns = op
             m = (p >= a) & (p < a + n_p)
             if not m.any():
                 continue
@@ -122,6 +138,11 @@ class _Cubes:
                 for cube, x in ((r.numerator, num), (r.denominator, den), (r.sample, smp)):
                     if x is not None:
                         cube.reshape(-1)[flat] = x[m]
+        return r
+
+    def pop(self, grain: str) -> Raw:
+        """The grain's cubes; the long results stay for the other grains."""
+        return self[grain]
 
 
 def _monthly_groups(cat: Catalogue) -> dict[tuple[str, str], list]:
@@ -167,15 +188,15 @@ class _Compiled(threading.Thread):
 
 
 def compute_raw(con: duckdb.DuckDBPyConnection, cat: Catalogue, slices: dict[str, tuple[np.ndarray, slice]],
-                aux: duckdb.DuckDBPyConnection | None = None) -> dict[str, Raw]:
+                aux: duckdb.DuckDBPyConnection | None = None) -> RawCubes:
     """All indicators, all grains, all units. Structured definitions with decomposable aggregates go through
     one monthly pass per ledger; the rest (sql definitions, other aggregates) run as compiled, together in
     one UNION ALL, on `aux` (a second connection with the same calendar) at the same time when given: the
     ledgers are small, so one query rarely keeps more than one core busy. A failing query is bound indicator
-    by indicator to name it. Returns a Raw per grain (slices: grain_slices)."""
+    by indicator to name it. Returns the Raw of every grain, each built when asked for (slices: grain_slices)."""
     n_p = con.execute("SELECT count(*) FROM periods").fetchall()[0][0]
     n_u = con.execute("SELECT count(*) FROM unit_dim").fetchall()[0][0]
-    cubes = _Cubes(slices, n_u, len(cat.indicators))
+    cubes = RawCubes(slices, n_u, len(cat.indicators))
     rest = {ind.code for ind in cat.indicators}
     groups = _monthly_groups(cat)
     grouped = {ind.code for parts in groups.values() for ind, *_ in parts}
@@ -235,7 +256,7 @@ def compute_raw(con: duckdb.DuckDBPyConnection, cat: Catalogue, slices: dict[str
         z = zero[i]  # absent: zero also stands for NULLs in the rows the query returns
         cubes.scatter(p, u, [(i, np.where(z & np.isnan(n), 0.0, n), np.where(z & np.isnan(d), 1.0, d),
                               np.where(z & np.isnan(s), 0.0, s))])
-    return cubes.raw
+    return cubes
 
 
 # ---- values, statuses, missing policy, thresholds, flags (numpy) ------------------------------------------
