@@ -149,3 +149,19 @@ def test_blocks_hold_every_alias_that_reaches_the_floor(threshold):
     # and a filter that filters: a name's block is a small part of the roster's aliases
     if threshold == units_mod.DEFAULT_THRESHOLD:
         assert np.mean(sizes) < 0.1 * len(choices)
+
+
+def test_matcher_resolves_each_name_once(monkeypatch):
+    """A batch's files share one Matcher: a name written in many ledgers is matched once, with the same result."""
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE unit_aliases (alias_norm VARCHAR, unit_name VARCHAR)")
+    con.execute("INSERT INTO unit_aliases VALUES ('县卫生健康局', '县卫生健康局'), ('县教育局', '县教育局')")
+    matcher = units_mod.Matcher(con, units_mod.DEFAULT_THRESHOLD)
+    calls = []
+    real = units_mod.match
+    monkeypatch.setattr(units_mod, "match", lambda names, *a, **k: calls.append(list(names)) or real(names, *a, **k))
+    first = units_mod.fuzzy_resolve(con, ["县卫健局", "县审计局"], units_mod.DEFAULT_THRESHOLD, matcher).to_pylist()
+    again = units_mod.fuzzy_resolve(con, ["县审计局", "县卫健局", "县教育厅"], units_mod.DEFAULT_THRESHOLD, matcher).to_pylist()
+    assert calls == [["县卫健局", "县审计局"], ["县教育厅"]]
+    assert [(r["raw_norm"], r["unit_name"]) for r in first] == [("县卫健局", "县卫生健康局"), ("县审计局", None)]
+    assert [(r["raw_norm"], r["unit_name"]) for r in again] == [("县审计局", None), ("县卫健局", "县卫生健康局"), ("县教育厅", None)]

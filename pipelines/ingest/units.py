@@ -192,24 +192,30 @@ class AliasIndex:
         self.n = n
         self.lengths = np.fromiter(map(len, choices), np.int64, n)
         self.core_lengths = np.fromiter(map(len, self.cores), np.int64, n)
-        postings: dict[str, list[int]] = {}
-        for i, c in enumerate(choices):
-            for ch in set(c):
-                postings.setdefault(ch, []).append(i)
-        self.df = {ch: len(ids) for ch, ids in postings.items()}
-        self.postings = {ch: np.array(ids, dtype=np.int64) for ch, ids in postings.items()}
-        keyed: dict[tuple[str, ...], list[int]] = {}
-        for i, c in enumerate(choices):
-            core = self.cores[i]
-            for text in {c, core} if _typed(c, core) else {c}:
-                keyed.setdefault(self._key(text), []).append(i)
-        self.keyed = {k: np.array(ids, dtype=np.int64) for k, ids in keyed.items()}
+        # Every (alias, distinct character) pair as arrays; postings are its runs by character.
+        ids, cps = _char_pairs(choices, np.arange(n))
+        order = np.lexsort((ids, cps))
+        ids, cps = ids[order], cps[order]
+        first = np.flatnonzero(np.r_[True, cps[1:] != cps[:-1]])  # cps is sorted: runs of one character
+        uniq, counts = cps[first], np.diff(np.r_[first, len(cps)])
+        self.postings = {chr(c): ids[a:a + k] for c, a, k in zip(uniq.tolist(), first.tolist(), counts.tolist())}
+        self.df = {chr(c): k for c, k in zip(uniq.tolist(), counts.tolist())}
+        # Each alias (and its core, when it ends in a type word) under the key of its two rarest characters.
+        typed = np.flatnonzero((self.core_lengths < self.lengths) & (self.core_lengths >= 3))
+        t_ids, t_cps = _char_pairs(list(self.choices) + list(self.cores[typed]), np.concatenate([np.arange(n), typed]))
+        df = counts[np.searchsorted(uniq, t_cps)]  # a core's characters are all among its alias's
+        order = np.lexsort((t_cps, df, t_ids))     # per text: rarest first (ties: the lower code point)
+        t_ids, t_cps = t_ids[order], t_cps[order]
+        starts = np.flatnonzero(np.r_[True, t_ids[1:] != t_ids[:-1]])
+        c1 = t_cps[starts]
+        has2 = (starts + 1 < len(t_ids)) & (t_ids[np.minimum(starts + 1, len(t_ids) - 1)] == t_ids[starts])
+        c2 = np.where(has2, t_cps[np.minimum(starts + 1, len(t_ids) - 1)], _NONE)
+        keys = _pair_key(c1, c2)
+        order = np.argsort(keys, kind="stable")
+        self._keys, self._keyed = keys[order], t_ids[starts][order]
 
     def _rarity(self, ch: str) -> tuple[int, str]:
         return self.df.get(ch, 0), ch
-
-    def _key(self, text: str) -> tuple[str, ...]:
-        return tuple(sorted(sorted(set(text), key=self._rarity)[:2]))
 
     def _holding_all(self, text: str) -> np.ndarray:
         """Aliases that hold the three rarest characters of `text` (all of them when shorter)."""
@@ -220,6 +226,15 @@ class AliasIndex:
         for ch in rare[1:]:
             out = np.intersect1d(out, self.postings[ch], assume_unique=True)
         return out
+
+    def _keyed_within(self, name: str) -> np.ndarray:
+        """Aliases whose two rarest characters (or only one) are both in `name`."""
+        cps = np.array(sorted({ord(ch) for ch in name}), dtype=np.int64)
+        a, b = np.triu_indices(len(cps), 1)
+        q = np.concatenate([_pair_key(cps, np.full(len(cps), _NONE)), _pair_key(cps[a], cps[b])])
+        lo, hi = np.searchsorted(self._keys, q, "left"), np.searchsorted(self._keys, q, "right")
+        hit = np.flatnonzero(hi > lo)
+        return np.concatenate([self._keyed[lo[k]:hi[k]] for k in hit]) if len(hit) else np.zeros(0, dtype=np.int64)
 
     def candidates(self, name: str, floor: float) -> np.ndarray:
         """Sorted indices of the aliases that may score ≥ floor (> 0) against `name`."""
@@ -238,24 +253,40 @@ class AliasIndex:
         lists = [(self.postings[ch], w) for ch, w in probe.items() if ch in self.postings]
         if lists:
             ids = np.concatenate([p for p, _ in lists])
-            weights = np.concatenate([np.full(len(p), w, dtype=np.int64) for p, w in lists])
-            hits = np.bincount(ids, weights=weights, minlength=self.n)
+            if all(w == 1 for _, w in lists):
+                hits = np.bincount(ids, minlength=self.n)
+            else:
+                hits = np.bincount(ids, weights=np.concatenate([np.full(len(p), w) for p, w in lists]), minlength=self.n)
             lo, hi = floor * la / (200.0 - floor) - 1e-9, la * (200.0 - floor) / floor + 1e-9
             parts.append(np.flatnonzero((hits >= m - s) & (self.lengths >= lo) & (self.lengths <= hi)))
         # abbreviations, the name shorter: the alias holds every character of the name (or of its core)
         core = _core(name)
         parts.append(self._holding_all(core if _typed(name, core) else name))
         # abbreviations, the alias shorter: its two rarest characters are among the name's
-        chars = sorted(set(name))
-        for a_i, a in enumerate(chars):
-            got = self.keyed.get((a,))
-            if got is not None:
-                parts.append(got)
-            for b in chars[a_i + 1:]:
-                got = self.keyed.get((a, b))
-                if got is not None:
-                    parts.append(got)
-        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        parts.append(self._keyed_within(name))
+        return _distinct(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+_NONE = (1 << 21) - 1  # no second character (code points end below 2**21)
+
+
+def _pair_key(c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
+    """One integer for an unordered pair of code points (or one code point and _NONE)."""
+    return np.minimum(c1, c2) << 21 | np.maximum(c1, c2)
+
+
+def _char_pairs(texts: list[str], owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (owner of the text, code point) pairs of texts, sorted by owner then code point."""
+    lens = np.fromiter(map(len, texts), np.int64, len(texts))
+    cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    key = _distinct(np.repeat(np.asarray(owner, dtype=np.int64), lens) << 21 | cps)
+    return key >> 21, key & _NONE
+
+
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an integer array (a sort, cheaper here than np.unique's hashing)."""
+    a = np.sort(a)
+    return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
 
 
 def _typed(name: str, core: str) -> bool:
@@ -263,34 +294,23 @@ def _typed(name: str, core: str) -> bool:
     return len(core) < len(name) and len(core) >= 3
 
 
-def match(names: list[str], choices: list[str], owner: np.ndarray, threshold: float) -> list[Resolution]:
+def match(names: list[str], choices: list[str], owner: np.ndarray, threshold: float,
+          index: AliasIndex | None = None) -> list[Resolution]:
     """Resolve distinct normalised names against aliases (`owner[i]` is the unit of `choices[i]`).
 
     Each name is scored against its AliasIndex candidates: every alias that can reach threshold − MARGIN, so the
     best unit and whether the runner-up comes within MARGIN of it are those of the full matrix. The (name,
-    candidate) pairs are scored in batches of PAIR_BATCH. A name that finds no match keeps its block's closest
-    units when its block holds TOP aliases at threshold − MARGIN or above (then they are the full matrix's best);
-    otherwise it is scored against every alias, tile by tile, so that its rejection names the same closest units."""
+    candidate) pairs are scored in batches of PAIR_BATCH. A name that finds no match is rejected naming its
+    closest units, which must be the full matrix's: its block's are, when the block holds TOP aliases at the floor
+    or above (every alias at the floor is in the block, so the best TOP are those of every alias); otherwise it
+    is scored against every alias, tile by tile. A wider block (a lower floor) before that was tried: at national
+    scale it held ~12,000 aliases a name and still left a third of the names to the full scan."""
     out: dict[str, Resolution] = {}
     floor = threshold - MARGIN
-    retry: list[str] = []
-    if floor <= 0 or not choices:
-        retry = list(names)
-    else:
-        index = AliasIndex(choices)
-        batch: list[tuple[str, np.ndarray]] = []
-        size = 0
-        for n in names:
-            cand = index.candidates(n, floor)
-            if not len(cand):
-                retry.append(n)
-                continue
-            batch.append((n, cand))
-            size += len(cand)
-            if size >= PAIR_BATCH:
-                retry += _match_pairs(batch, index, owner, threshold, out)
-                batch, size = [], 0
-        retry += _match_pairs(batch, index, owner, threshold, out)
+    retry = list(names)
+    if floor > 0 and choices:
+        index = index or AliasIndex(choices)
+        retry = _match_blocks(retry, index, owner, threshold, floor, out)
     if retry:
         idx, sc = top_aliases(retry, choices)
         for j, n in enumerate(retry):
@@ -298,10 +318,29 @@ def match(names: list[str], choices: list[str], owner: np.ndarray, threshold: fl
     return [out[n] for n in names]
 
 
+def _match_blocks(names: list[str], index: AliasIndex, owner: np.ndarray, threshold: float, floor: float,
+                  out: dict[str, Resolution]) -> list[str]:
+    """Score names against their blocks at `floor`, in batches of about PAIR_BATCH pairs; returns the names left."""
+    left: list[str] = []
+    batch: list[tuple[str, np.ndarray]] = []
+    size = 0
+    for n in names:
+        cand = index.candidates(n, floor)
+        if not len(cand):
+            left.append(n)
+            continue
+        batch.append((n, cand))
+        size += len(cand)
+        if size >= PAIR_BATCH:
+            left += _match_pairs(batch, index, owner, threshold, floor, out)
+            batch, size = [], 0
+    return left + _match_pairs(batch, index, owner, threshold, floor, out)
+
+
 def _match_pairs(batch: list[tuple[str, np.ndarray]], index: AliasIndex, owner: np.ndarray, threshold: float,
-                 out: dict[str, Resolution]) -> list[str]:
-    """Score each name against its candidates in one vectorised pass. Resolved names go to `out`, and so do the
-    rejected ones whose block holds TOP aliases at the floor or above; the rest are returned for the full scan."""
+                 floor: float, out: dict[str, Resolution]) -> list[str]:
+    """Score each name against its candidates in one vectorised pass. Names that resolve go to `out`, and so do
+    those whose block holds TOP aliases at `floor` or above; the rest are returned."""
     if not batch:
         return []
     counts = np.array([len(c) for _, c in batch])
@@ -312,16 +351,16 @@ def _match_pairs(batch: list[tuple[str, np.ndarray]], index: AliasIndex, owner: 
     sc = _pair_scores(queries[who], q_cores[who], index.choices[cand], index.cores[cand])
     order = np.lexsort((cand, -sc, who))  # per name: best score first, then the earlier alias
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    at_floor = np.bincount(who, weights=sc >= threshold - MARGIN, minlength=len(batch))
-    missed = []
+    at_floor = np.bincount(who, weights=sc >= floor, minlength=len(batch))
+    left = []
     for k, (name, _) in enumerate(batch):
         take = order[starts[k]:starts[k] + min(TOP, counts[k])]
         r = _resolve(name, cand[take], sc[take], owner, threshold)
-        if r.unit_name is None and at_floor[k] < TOP:
-            missed.append(name)
-        else:
+        if r.unit_name is not None or at_floor[k] >= TOP:
             out[name] = r
-    return missed
+        else:
+            left.append(name)
+    return left
 
 
 def rebuild_aliases(con: duckdb.DuckDBPyConnection) -> None:
@@ -346,14 +385,34 @@ def rebuild_aliases(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def fuzzy_resolve(con: duckdb.DuckDBPyConnection, unresolved: list[str], threshold: float) -> pa.Table:
-    """Match the distinct unresolved names (normalised) against the aliases; returns raw_norm → unit_name table."""
-    choices, owner = [], []
-    if unresolved:
+class Matcher:
+    """Resolves names against the warehouse's aliases as they stand when it is made, and keeps every resolution:
+    a name that many ledgers of a batch write the same way is matched once. Make a new one when the roster
+    changes."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, threshold: float):
         rows = con.execute("SELECT alias_norm, unit_name FROM unit_aliases ORDER BY alias_norm, unit_name").fetchall()
-        choices = [r[0] for r in rows]
-        owner = [r[1] for r in rows]
-    out = match(unresolved, choices, np.array(owner, dtype=object), threshold)
+        self.choices = [r[0] for r in rows]
+        self.owner = np.array([r[1] for r in rows], dtype=object)
+        self.threshold = threshold
+        self._index: AliasIndex | None = None
+        self.known: dict[str, Resolution] = {}
+
+    def resolve(self, names: list[str]) -> list[Resolution]:
+        todo = [n for n in dict.fromkeys(names) if n not in self.known]
+        if todo:
+            if self._index is None and self.choices and self.threshold - MARGIN > 0:
+                self._index = AliasIndex(self.choices)
+            for r in match(todo, self.choices, self.owner, self.threshold, self._index):
+                self.known[r.raw_norm] = r
+        return [self.known[n] for n in names]
+
+
+def fuzzy_resolve(con: duckdb.DuckDBPyConnection, unresolved: list[str], threshold: float,
+                  matcher: Matcher | None = None) -> pa.Table:
+    """Match the distinct unresolved names (normalised) against the aliases; returns raw_norm → unit_name table.
+    `matcher` (made on `con` with the same threshold) carries what earlier files of the batch resolved."""
+    out = (matcher or Matcher(con, threshold)).resolve(unresolved) if unresolved else []
     return pa.table({
         "raw_norm": pa.array([r.raw_norm for r in out], pa.string()),
         "unit_name": pa.array([r.unit_name for r in out], pa.string()),
