@@ -219,3 +219,40 @@ def test_a_name_known_only_from_a_later_file_is_masked_in_an_earlier_one(db, tmp
     assert zt("ingest", "--db", db, folder).code == 0  # and the same batch again changes nothing
     assert q(db, "SELECT row_hash FROM petitions") == before
     assert q(db, "SELECT rows_unchanged FROM ingest_runs WHERE kind = 'petitions' ORDER BY run_id DESC LIMIT 1") == [(1,)]
+
+
+def labelled_texts() -> list[str]:
+    return [it["t"] for name in ("masking_dev.yaml", "masking_heldout.yaml", "masking_heldout2.yaml")
+            for it in yaml.safe_load((DATA / name).read_text(encoding="utf-8"))]
+
+
+def test_segmenting_block_by_block_is_jieba_on_the_whole_text():
+    """The segmenter caches jieba's cut of each block (text between punctuation, as jieba splits it): the tokens
+    of every labelled sentence, and of sentences glued from their parts, are those of jieba on the whole text."""
+    import jieba
+
+    from pipelines.ingest.masking import _SEGMENTER
+
+    texts = labelled_texts()
+    texts += [a + "，" + b[: len(b) // 2] + "2023年 " + b[len(b) // 2:] for a, b in zip(texts, texts[1:])]
+    for t in texts + texts:  # the second time from the cache
+        assert _SEGMENTER.cut(t) == jieba.lcut(t), t
+
+
+def test_masking_in_worker_processes_is_masking_here(monkeypatch):
+    """Many texts are masked in forked workers: the result is exactly the one-process result."""
+    from pipelines.ingest import masking
+
+    texts = labelled_texts()
+    texts = [f"{t}（第{i}件）" for i, t in enumerate(texts * 3)]
+    pseudo = Pseudonymiser(bytes(range(32)))
+    monkeypatch.setenv("ZHENGTAI_WORKERS", "1")
+    alone = TextMasker(pseudo)
+    alone.add_names(["郭振华", "欧阳娜娜"])
+    serial = alone.mask_many(texts)
+    monkeypatch.setenv("ZHENGTAI_WORKERS", "2")
+    monkeypatch.setattr(masking, "PARALLEL_MIN", 10)
+    shared = TextMasker(pseudo)
+    shared.add_names(["郭振华", "欧阳娜娜"])
+    assert shared.mask_many(texts) == serial
+    assert sum(a != b for a, b in zip(serial, texts)) > len(texts) // 3  # names and numbers were masked

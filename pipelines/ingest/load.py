@@ -83,6 +83,7 @@ class Ingester:
         check_fingerprint(con, pseudo)
         self.masker = TextMasker(pseudo, self._known_people())
         self._masked: list[tuple[Kind, int, int]] = []  # (kind, run_id, names known when its text was masked)
+        self._matcher: units_mod.Matcher | None = None  # fuzzy resolutions of the batch, until the roster changes
         # Row order in a ledger table means nothing (source_row keeps the file's order): let inserts run in parallel.
         con.execute("SET preserve_insertion_order = false")
 
@@ -232,6 +233,7 @@ class Ingester:
         con.unregister("zt_raw")
         if kind.name == "units":
             units_mod.rebuild_aliases(con)
+            self._matcher = None
         res.seconds = time.perf_counter() - t0
         if rec.ignored:
             res.notes.append("未识别的列（未导入）：" + "、".join(rec.ignored[:8]))
@@ -265,7 +267,9 @@ class Ingester:
             SELECT DISTINCT {src} AS n FROM zt_src
             WHERE n IS NOT NULL AND n NOT IN (SELECT alias_norm FROM unit_aliases) ORDER BY 1
         """).fetchall()]
-        fuzzy = units_mod.fuzzy_resolve(con, missing, self.threshold)
+        if self._matcher is None and missing:
+            self._matcher = units_mod.Matcher(con, self.threshold)
+        fuzzy = units_mod.fuzzy_resolve(con, missing, self.threshold, self._matcher)
         con.register("zt_fuzzy_arrow", fuzzy)
         con.execute("CREATE OR REPLACE TEMP TABLE zt_fuzzy AS SELECT * FROM zt_fuzzy_arrow")
         con.unregister("zt_fuzzy_arrow")

@@ -22,6 +22,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import multiprocessing as mp
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -228,17 +230,36 @@ def _apply(text: str, where: list[int] | None, spans: list[tuple[int, int, str]]
 class _Segmenter:
     """jieba, loaded on first use (a second or two): its dictionary ships with the package."""
 
+    CACHE = 500_000  # blocks kept
+
     def __init__(self) -> None:
         self._jieba = None
+        self._blocks: dict[str, list[str]] = {}
 
     def cut(self, text: str) -> list[str]:
+        """jieba.lcut(text), block by block: jieba cuts the text at every character outside its word pattern and
+        segments each block on its own, so a block (a clause, mostly) seen before is not segmented again."""
+        self.ready()
+        out: list[str] = []
+        blocks = self._blocks
+        for blk in self._jieba.re_han_default.split(text):
+            if not blk:
+                continue
+            got = blocks.get(blk)
+            if got is None:
+                got = self._jieba.lcut(blk)
+                if len(blocks) < self.CACHE:
+                    blocks[blk] = got
+            out += got
+        return out
+
+    def ready(self) -> None:
         if self._jieba is None:
             import jieba
 
             jieba.setLogLevel(logging.WARNING)
             jieba.initialize()
             self._jieba = jieba
-        return self._jieba.lcut(text)
 
     def freq(self, word: str) -> int:
         """How often jieba's dictionary has seen the word (0 when unknown)."""
@@ -461,9 +482,27 @@ class TextMasker:
             # which texts could hold a name: a vectorised test (RE2 in Arrow) instead of one per text in Python
             chars = self.first_chars if self.known else self.v.surnames
             gate = pc.match_substring_regex(pa.array(out, pa.string()), "[" + "".join(sorted(chars)) + "]")
-            for i in pc.indices_nonzero(pc.fill_null(gate, False)).to_pylist():
-                out[i] = self.mask(out[i], names=True)
+            todo = pc.indices_nonzero(pc.fill_null(gate, False)).to_pylist()
+            for i, text in zip(todo, self._mask_names([out[i] for i in todo])):
+                out[i] = text
         return out
+
+    def _mask_names(self, texts: list[str]) -> list[str]:
+        """mask(names=True) of each text; many texts are shared among worker processes (forked: they start with
+        this masker's state, so each text is masked exactly as here)."""
+        n = workers()
+        if n <= 1 or len(texts) < PARALLEL_MIN or "fork" not in mp.get_all_start_methods():
+            return [self.mask(t, names=True) for t in texts]
+        global _FORKED
+        _SEGMENTER.ready()  # loaded once here, not once per worker
+        _FORKED = self
+        try:
+            size = -(-len(texts) // (4 * n))
+            with mp.get_context("fork").Pool(n) as pool:
+                parts = pool.map(_mask_names_chunk, [texts[i:i + size] for i in range(0, len(texts), size)])
+        finally:
+            _FORKED = None
+        return [t for part in parts for t in part]
 
     def mask_column(self, col: pa.ChunkedArray | pa.Array, names: bool = True) -> pa.ChunkedArray:
         """A text column masked once per distinct value."""
@@ -478,6 +517,20 @@ class TextMasker:
             return pa.chunked_array([col])
         idx = pc.index_in(col, value_set=distinct)
         return pa.chunked_array([pc.take(pa.array(masked, pa.string()), idx)])
+
+
+PARALLEL_MIN = 20_000  # texts to mask by name before worker processes pay for themselves
+_FORKED: TextMasker | None = None  # the masker a forked worker inherited
+
+
+def workers() -> int:
+    """Processes that mask text: ZHENGTAI_WORKERS, else one per core."""
+    value = os.environ.get("ZHENGTAI_WORKERS", "")
+    return max(1, int(value)) if value.isdigit() else (os.cpu_count() or 1)
+
+
+def _mask_names_chunk(texts: list[str]) -> list[str]:
+    return [_FORKED.mask(t, names=True) for t in texts]
 
 
 def _all_han(s: str, a: int, b: int) -> bool:
