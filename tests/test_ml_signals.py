@@ -114,3 +114,21 @@ def test_one_person_across_channels_and_ledgers_is_one_clue():
     assert set(records[records.clue_id == pa.clue_id].record_key) == {"X1", "X2", "T1"} and "班子成员" in pa.message
     # Pb's 2022 petition is outside the year that holds the 2024 petition and the case
     assert pb.records == 2 and set(records[records.clue_id == pb.clue_id].record_key) == {"X4", "A1"}
+
+
+def test_a_petition_whose_channel_is_unknown_is_still_a_petition_source():
+    """Ingest keeps a record whose channel it cannot read, with the field NULL: its source is 信访, not missing."""
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE petitions (petition_no VARCHAR, received_date DATE, channel VARCHAR, unit_name VARCHAR,
+                   reported_pid VARCHAR, is_leader BOOLEAN, category VARCHAR, fourwinds VARCHAR, hidden_variant VARCHAR,
+                   outcome VARCHAR)""")
+    con.execute("""CREATE TABLE inquiries (inquiry_no VARCHAR, unit_name VARCHAR, person_pid VARCHAR, is_leader BOOLEAN,
+                   method VARCHAR, start_date DATE, result VARCHAR)""")
+    con.execute("""CREATE TABLE cases (case_no VARCHAR, unit_name VARCHAR, person_pid VARCHAR, is_leader BOOLEAN,
+                   filed_date DATE, closed_date DATE, violation VARCHAR, form VARCHAR, party_sanction VARCHAR,
+                   gov_sanction VARCHAR)""")
+    con.execute("INSERT INTO petitions VALUES ('X1', '2024-01-10', NULL, '县教育局', 'Pd', false, NULL, NULL, NULL, NULL)")
+    con.execute("INSERT INTO inquiries VALUES ('T1', '县教育局', 'Pd', false, '函询', '2024-04-01', NULL)")
+    people, records = clues.aggregate(con, window_days=365, min_sources=2, min_records=2)
+    assert list(people.set_index("person_pid").loc["Pd"].sources) == ["信访", "谈话函询"]
+    assert set(records.source) == {"信访", "谈话函询"}

@@ -3,7 +3,7 @@
 -- data/learning.yaml; the result goes to temp tables clue_people and clue_records for pipelines/ml/clues.py.
 CREATE OR REPLACE TEMP TABLE person_records AS
 SELECT 'petitions' AS source_table, petition_no AS record_key, received_date AS record_date,
-       '信访·' || channel AS source, unit_name, reported_pid AS person_pid, coalesce(is_leader, false) AS is_leader,
+       concat_ws('·', '信访', channel) AS source, unit_name, reported_pid AS person_pid, coalesce(is_leader, false) AS is_leader,
        concat_ws('·', channel, category, fourwinds, hidden_variant, outcome) AS summary
 FROM petitions WHERE reported_pid IS NOT NULL
 UNION ALL
