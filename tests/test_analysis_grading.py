@@ -125,3 +125,26 @@ def test_a_period_without_warnings_has_no_evidence():
     assert method._evidence(none, cat, {"a": 1.0, "b": 1.0}, {"d": 1.0, "e": 1.0}, ["甲", "乙"]).tolist() == [0, 0]
     one = pd.DataFrame({"indicator_id": ["a", "b"], "grade": ["红", "黄"], "unit_name": ["甲", "乙"]})
     assert method._evidence(one, cat, {"a": 1.0, "b": 1.0}, {"d": 0.0, "e": 1.0}, ["甲", "乙"]).tolist() == [0, 1]
+
+
+def test_severity_period_by_period_is_severity_of_the_whole_panel(monkeypatch):
+    """severity() takes the periods a few at a time to bound its temporaries; every step is within a period, so
+    the chunks change nothing (random panel: 7 periods × 40 units × 5 indicators, chunks of one period)."""
+    from pipelines.analysis import scoring
+
+    rng = np.random.default_rng(3)
+    n_p, n_u, n_i = 7, 40, 5
+    x = rng.gamma(2.0, 1.0, (n_p, n_u, n_i))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    status = np.where(rng.random(x.shape) < 0.1, IMPUTED, OK).astype(np.int8)
+    th = np.sort(rng.gamma(3.0, 1.0, (n_p, 3, n_i)), axis=1)
+    th[:, :, 4] = np.nan  # an indicator without warning lines
+    level = rng.integers(0, 4, x.shape).astype(np.int8)
+    supported = rng.integers(0, 4, x.shape)
+    v = Values(x, np.ones(x.shape), np.ones(x.shape), x, x, status, th, np.minimum(level, supported).astype(np.int8),
+               np.zeros(x.shape, dtype=bool))
+    cols, directions = np.array([0, 1, 2, 4]), np.array([1.0, -1.0, 1.0, 1.0, 1.0])
+    whole = severity(v, cols, directions, level, supported)
+    monkeypatch.setattr(scoring, "SEVERITY_CELLS", 1)
+    np.testing.assert_array_equal(severity(v, cols, directions, level, supported), whole)
+    assert np.isfinite(whole).sum() > 0.5 * whole.size

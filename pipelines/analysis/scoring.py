@@ -104,16 +104,35 @@ def severity(v: Values, cols: np.ndarray, directions: np.ndarray, raw_level: np.
     behind it would allow, warnings.min_records): past the 黄 line only towards a level it has the records for, so
     one record holds a value at the 黄 line whatever it is, and a value without a warning stays below the 黄 line.
     A filled-in (imputed) value scores 0: absence of records is not evidence. NaN stays NaN (left out).
-    raw_level: the warning level the values reach before their records are counted; v.level: after."""
-    x = v.index_value[:, :, cols]
-    d = directions[cols][None, None, :]
+    raw_level: the warning level the values reach before their records are counted; v.level: after.
+    Every step is within a period, so the periods are taken a few at a time: the temporaries stay at about
+    SEVERITY_CELLS cells each whatever the number of units (at national scale the 36 months × 45,000 units ×
+    40 indicators are 0.5 GB a copy, and a dozen copies at once took the build past 14 GB)."""
+    n_p, n_u = v.index_value.shape[:2]
+    out = np.empty((n_p, n_u, len(cols)))
+    step = max(1, SEVERITY_CELLS // max(1, n_u * len(cols)))
+    for a in range(0, n_p, step):
+        p = slice(a, a + step)
+        out[p] = _severity(v.index_value[p][:, :, cols], v.status[p][:, :, cols], v.thresholds[p][:, :, cols],
+                           raw_level[p][:, :, cols], v.level[p][:, :, cols], supported[p][:, :, cols],
+                           directions[cols])
+    return out
+
+
+SEVERITY_CELLS = 1 << 22  # cells of one period chunk's temporaries (32 MB each)
+
+
+def _severity(x: np.ndarray, status: np.ndarray, thresholds: np.ndarray, raw_level: np.ndarray, level: np.ndarray,
+              supported: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """severity() of some periods, the arrays already narrowed to the scored indicators."""
+    d = directions[None, None, :]
     xd = x * d
-    observed = ~np.isnan(x) & (v.status[:, :, cols] != IMPUTED)
+    observed = ~np.isnan(x) & (status != IMPUTED)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         med = np.nanmedian(np.where(observed, xd, np.nan), axis=1, keepdims=True)
         top = np.nanmax(np.where(observed, xd, np.nan), axis=1, keepdims=True)
-    t = v.thresholds[:, :, cols] * directions[cols][None, None, :]  # periods × 3 × k, risk-oriented
+    t = thresholds * directions[None, None, :]  # periods × 3 × k, risk-oriented
     lines = [t[:, k, :][:, None, :] for k in range(3)]
     sev = THIRD * (_segment(xd, med, lines[0]) + _segment(xd, lines[0], lines[1]) + _segment(xd, lines[1], lines[2]))
     no_lines = np.isnan(lines[0])
@@ -121,11 +140,11 @@ def severity(v: Values, cols: np.ndarray, directions: np.ndarray, raw_level: np.
         plain = THIRD * np.clip((xd - med) / (top - med), 0.0, 1.0)
     plain = np.where(top > med, plain, 0.0)
     sev = np.where(no_lines, plain, sev)
-    flagged = raw_level[:, :, cols] > 0
-    reach = np.minimum(v.level[:, :, cols].astype(float) + 1, supported[:, :, cols])
+    flagged = raw_level > 0
+    reach = np.minimum(level.astype(float) + 1, supported)
     cap = np.where(flagged, THIRD * reach, THIRD)
     sev = np.minimum(sev, np.where(no_lines, THIRD, cap))
-    sev = np.where(v.status[:, :, cols] == IMPUTED, 0.0, sev)
+    sev = np.where(status == IMPUTED, 0.0, sev)
     return np.where(np.isnan(x), np.nan, sev)
 
 
