@@ -136,7 +136,11 @@ def main() -> None:
         env = dict(os.environ, ZHENGTAI_KEY_FILE=str(Path(tmp) / "bench.key"))
 
         def one(seed: int) -> dict:
-            run = evaluate_seed(seed, Path(tmp), env, args.catalogue, args.settings)
+            try:
+                run = evaluate_seed(seed, Path(tmp), env, args.catalogue, args.settings)
+            except SystemExit as exc:  # a county the pipeline cannot run is a finding: kept, and the others run
+                print(f"seed {seed}: FAILED {exc}", flush=True)
+                return {"seed": seed, "failed": str(exc)}
             year = next(p for p in run["periods"] if p["grain"] == "year")
             print(f"seed {seed}: precision@{year['k']} {year['precision_at_k']}, AUC {year['auc']}, "
                   f"decoy rank {year['decoy_ranks']} of {year['units']} {year['decoy_grades']}, "
@@ -147,12 +151,17 @@ def main() -> None:
         runs = [one(seeds[0])]
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             runs += list(pool.map(one, seeds[1:]))
+    failed = [r for r in runs if "failed" in r]
+    runs = [r for r in runs if "failed" not in r]
     result = {"catalogue": args.catalogue or "data/indicators.yaml", "settings": args.settings, "seeds": seeds,
-              "seconds": round(time.perf_counter() - t0, 1), "summary": summarise(runs), "runs": runs}
+              "seconds": round(time.perf_counter() - t0, 1), "failed": failed,
+              "summary": summarise(runs) if runs else {}, "runs": runs}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     print(json.dumps(result["summary"], ensure_ascii=False, indent=1))
     print(f"wrote {args.out}")
+    if failed:
+        raise SystemExit(f"{len(failed)} of {len(seeds)} counties failed: seeds {' '.join(str(r['seed']) for r in failed)}")
 
 
 if __name__ == "__main__":
