@@ -376,3 +376,13 @@ def test_an_empty_scope_says_why(fixture_board):
     assert "第一派组" in reason and "第一派驻组（6个单位）" in reason and "第二派驻组" in reason
     assert quality.empty_scope_reason(fixture_board, ANALYST_A) is None
     assert quality.empty_scope_reason(fixture_board, ADMIN) is None
+
+
+def test_anomaly_drivers_read_with_their_units():
+    drivers = pd.DataFrame({"indicator_id": ["leader_top_petitions", "leader_discipline_share", "x"],
+                            "name_zh": ["反映一把手信访", "受处理人员中班子成员占比", "某指标"],
+                            "value": [16.0, 0.4, None], "z": [10.04, -2.66, float("nan")]})
+    t = portrait.anomaly_drivers_table(drivers, {"leader_top_petitions": "件/年", "leader_discipline_share": "比例"})
+    assert t.to_dict("list") == {"使该单位异常的指标": ["反映一把手信访", "受处理人员中班子成员占比", "某指标"],
+                                 "指标值": ["16件/年", "40.0%", "—"],
+                                 "偏离同期中位数（稳健标准差）": ["+10.0", "-2.7", "—"]}

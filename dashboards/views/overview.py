@@ -20,7 +20,7 @@ warnings = session.period_warnings(ctx.path, ctx.identity, ctx.user, v.grain, v.
 head = overview.headline(frame, sectors=v.sectors, kinds=v.kinds)
 shown_warnings = overview.filter_units(warnings, v.sectors, v.kinds)
 
-cols = st.columns(7)
+cols = st.columns(8)
 cols[0].metric("单位数", head["units"])
 cols[1].metric(
     "平均风险分",
@@ -30,7 +30,8 @@ cols[1].metric(
 )
 for i, g in enumerate(overview.GRADES):
     cols[2 + i].metric(f"{g}色单位", head["grades"][g])
-cols[6].metric("预警数", len(shown_warnings), f"上升风险 {head['rising']} 个单位", delta_color="off")
+cols[6].metric("预警数", len(shown_warnings))
+cols[7].metric("风险上升单位", head["rising"], help="按下方“风险上升”规则判定的单位数")
 index_rows = frame[frame.level == overview.INDEX_LEVEL]
 if len(index_rows) and index_rows.grade.isna().all():
     st.caption("本粒度数据过于稀疏，只显示得分和走势，不评等级（规则见“方法与权重 · 等级规则”）。")

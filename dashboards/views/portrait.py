@@ -97,9 +97,8 @@ if sig.typology or sig.anomaly:
         st.dataframe(pd.DataFrame({"异常模式（模型信号）": [sig.anomaly["message"]]}), hide_index=True)
         drivers = pd.DataFrame(sig.anomaly["drivers"])
         if len(drivers):
-            st.dataframe(drivers[["name_zh", "value", "z"]], hide_index=True, column_config={
-                "name_zh": "使该单位异常的指标", "value": st.column_config.NumberColumn("指标值", format="%.3f"),
-                "z": st.column_config.NumberColumn("偏离同期中位数（稳健标准差）", format="%+.1f")})
+            st.dataframe(portrait_mod.anomaly_drivers_table(drivers, session.indicator_units(ctx.path, ctx.identity)),
+                         hide_index=True)
     st.caption("分型与异常模式由模型从数据中学得，与规则预警并列，仅提示关注，不代表存在问题。")
 
 left, right = st.columns(2)

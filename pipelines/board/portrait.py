@@ -138,6 +138,15 @@ def records_table(records: pd.DataFrame) -> pd.DataFrame:
                           detail=records.detail.map(periods_in_words)).rename(columns=RECORDS_ZH)
 
 
+def anomaly_drivers_table(drivers: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
+    """The indicators behind an anomaly: values with their units (16件/年, 40%), deviations to 0.1."""
+    return pd.DataFrame({
+        "使该单位异常的指标": drivers.name_zh,
+        "指标值": [vocabulary.show_value(v, units.get(i)) for v, i in zip(drivers.value, drivers.indicator_id)],
+        "偏离同期中位数（稳健标准差）": drivers.z.map(lambda z: vocabulary.DASH if pd.isna(z) else f"{z:+.1f}"),
+    })
+
+
 def theme_lines(themes: list) -> list[str]:
     """The portrait's recurring themes (the build's JSON) as lines: 廉洁纪律（问题类别，5件）."""
     out = []
