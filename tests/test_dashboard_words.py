@@ -83,8 +83,9 @@ def test_every_page_reads_in_words(role, roles, monkeypatch, county_db, users):
         if page == "quality" and "show_notes" in {t.key for t in at.toggle}:
             at.toggle(key="show_notes").set_value(True).run()
             _check(at, "fields stored as unknown", role, roles, *paths)
-    # Another grain reads in words too: months (no warnings, contributions recomputed) and years.
-    for grain in ("month", "year"):
+    # Other grains read in words too: months (no warnings, contributions recomputed) and years; half-years and
+    # rolling years (period keys such as R12-2024-12) once, under the role that sees every unit.
+    for grain in ("month", "year") + (("half", "rolling12") if role == "admin" else ()):
         at.selectbox(key="grain").select(grain).run()
         for page in ("overview", "portrait", "method"):
             go(at, page)
