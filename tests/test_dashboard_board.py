@@ -201,7 +201,11 @@ def test_export_is_formula_safe_scoped_and_audited(fixture_board):
                                     filters={"等级": ["红"]}, audit=log, with_evidence=True)
     assert name.endswith(".xlsx") and log[-1][0] == "export" and log[-1][2]["rows"] == len(frame)
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["预警清单", "依据记录", "说明"]
+    assert wb.sheetnames == ["预警清单", "依据记录", "指标口径", "说明"]
+    defs = wb["指标口径"]
+    assert [c.value for c in defs[1]][:2] == ["指标", "口径"]
+    # one row per indicator that warned, by name (the catalogue of the fixture has no definitions in words)
+    assert sorted(r[0].value for r in defs.iter_rows(min_row=2)) == sorted(set(frame.indicator_zh))
     cells = [c for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
     assert not any(c.data_type == "f" for c in cells)  # no formula anywhere
     texts = [c.value for c in cells if isinstance(c.value, str)]

@@ -119,6 +119,8 @@ def test_the_excel_export_reads_in_words(roles, county_db):
                if c.value is not None and not ws.column_dimensions[c.column_letter].hidden]
     assert user_text.problems(_clean("\n".join(visible), roles)) == []
     assert wb["依据记录"].max_row > 1  # the evidence sheet was read, not empty
+    definitions = [r[1].value for r in wb["指标口径"].iter_rows(min_row=2)]
+    assert definitions and all(d and "未填写" not in d for d in definitions)  # every 口径 in words
 
 
 def test_the_terminal_reads_in_words(county_db, zt):

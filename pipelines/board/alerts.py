@@ -10,7 +10,7 @@ import pandas as pd
 from pipelines import vocabulary
 from pipelines.access.store import AccessDenied, User
 from pipelines.analysis import grading
-from pipelines.board import export
+from pipelines.board import export, method_words
 from pipelines.board.periods import grain_zh, period_zh, periods_in_words
 from pipelines.board.portrait import Audit
 from pipelines.board.snapshot import Board
@@ -113,6 +113,9 @@ def export_xlsx(
         evidence_rows = len(ev)
         sheets["依据记录"] = export.Sheet(evidence_words(ev, frame).rename(columns=EVIDENCE_ZH),
                                          formats={"记录日期": "yyyy-mm-dd"})
+    # What each exported warning's indicator counts and when it warns, so the file reads on its own.
+    cat = board.q("catalogue", identity=identity)
+    sheets["指标口径"] = export.Sheet(method_words.catalogue_details(cat[cat.indicator_id.isin(frame.indicator_id)]))
     notes = [
         ("导出时间", datetime.now().strftime("%Y-%m-%d %H:%M:%S")),
         ("导出人", f"{user.name}（{user.role_zh}）"),
@@ -121,6 +124,7 @@ def export_xlsx(
         ("筛选", "；".join(f"{k}={'、'.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
                           for k, v in filters.items() if v) or "无"),
         ("预警编号", "等级加序号（红001、橙001 …），本次导出中预警清单与依据记录以此对应"),
+        ("指标口径", "本次导出的预警所涉指标的口径、依据、可能的误报原因和预警规则，见“指标口径”工作表"),
         ("数值", "指标值、阈值保留两位小数，比例以百分数表示；完整精度在隐藏列“指标值（完整精度）”"
                  "“阈值（完整精度）”中，取消隐藏即可查看"),
         ("说明", "评分仅提示需关注的风险，不代表存在违纪违法问题。"),

@@ -110,7 +110,7 @@ def test_analyst_overview_portrait_period_export(served, page, shots):
     assert download.suggested_filename.startswith(f"预警清单_{period_zh(previous)}")
     assert download.suggested_filename.endswith(".xlsx")
     wb = _check_xlsx(open(download.path(), "rb").read())
-    assert wb.sheetnames == ["预警清单", "依据记录", "说明"]
+    assert wb.sheetnames == ["预警清单", "依据记录", "指标口径", "说明"]
     assert wb["预警清单"].max_row - 1 == count
     notes = {r[0].value: r[1].value for r in wb["说明"].iter_rows(min_row=2)}
     assert period_zh(previous) in notes["期间"] and "e2e_analyst" in notes["导出人"]
@@ -145,7 +145,7 @@ def test_leader_sees_only_their_team_and_no_records(served, page, shots):
     with page.expect_download() as dl:
         page.get_by_role("button", name=re.compile("导出 Excel")).click()
     wb = _check_xlsx(open(dl.value.path(), "rb").read())
-    assert wb.sheetnames == ["预警清单", "说明"]
+    assert wb.sheetnames == ["预警清单", "指标口径", "说明"]
     exported = " ".join(str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None)
     assert not foreign_names(exported, own, others)
 
