@@ -123,6 +123,23 @@ def threshold_rule(rule: str, direction: int, param: float, bound: float | None 
     return text
 
 
+def threshold_rules(rule: str, direction: int, params, bounds=None, unit: str | None = None) -> str:
+    """Every warning level's threshold in one sentence, mildest first, e.g.
+    离群值法：高于全县上四分位数加1.5、3、6倍四分位距，且不低于1、2、4，依次为黄色、橙色、红色预警."""
+    up = direction > 0
+    if rule == "fixed":
+        key, values = ("fixed_up" if up else "fixed_down"), [_number(p, unit) for p in params]
+    elif rule == "iqr":
+        key, values = ("iqr_up" if up else "iqr_down"), [f"{p:g}" for p in params]
+    else:
+        key, values = ("quantile_up" if up else "quantile_down"), [f"{(p if up else 1 - p) * 100:g}" for p in params]
+    text = template("threshold_rule", key, value="、".join(values))
+    if bounds is not None and rule != "fixed":
+        text += template("threshold_rule", "floor" if up else "ceiling", bound="、".join(_number(b, unit) for b in bounds))
+    grades = [word("grade", g) for g in ("黄", "橙", "红")[:len(values)]]
+    return text + template("threshold_rule", "levels" if len(grades) > 1 else "level", grades="、".join(grades))
+
+
 def setting_rows(settings: Mapping, groups: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """The method settings a build used, as (设置项, 取值) rows in words.
 

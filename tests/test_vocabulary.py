@@ -113,6 +113,14 @@ def test_threshold_rules_are_sentences(rule, direction, param, bound, unit, expe
     assert V.threshold_rule(rule, direction, param, bound, unit) == expected
 
 
+def test_all_levels_of_a_rule_read_as_one_sentence():
+    assert V.threshold_rules("iqr", 1, (1.5, 3, 6), (1, 2, 4), "件/年") == \
+        "离群值法：高于全县上四分位数加1.5、3、6倍四分位距，且不低于1、2、4，依次为黄色、橙色、红色预警"
+    assert V.threshold_rules("fixed", -1, (0.5, 0.35, 0.2), None, "比例") == \
+        "固定阈值：不高于50%、35%、20%，依次为黄色、橙色、红色预警"
+    assert V.threshold_rules("fixed", 1, (3,), None, "件") == "固定阈值：达到3及以上，为黄色预警"
+
+
 def test_method_settings_read_as_words():
     settings = yaml.safe_load((DATA_DIR / "index_settings.yaml").read_text(encoding="utf-8"))
     rows = dict(V.setting_rows(settings))

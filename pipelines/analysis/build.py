@@ -101,8 +101,7 @@ def _catalogue_rows(cat: Catalogue, weights: dict[str, float]) -> pd.DataFrame:
             "weight": 0.0 if i.context else float(weights.get(i.id, i.weight)), "definition": i.definition,
             "rationale": i.rationale, "false_positives": i.false_positives, "unit": i.unit,
             "min_sample": i.min_sample, "missing": i.missing,
-            "threshold_rule": "；".join(f"{g}色 {th.describe_zh(i.direction, k, i.unit)}" for k, g in
-                                        zip(range(len(th.levels)), ("黄", "橙", "红"))) if th else None,
+            "threshold_rule": th.describe_all_zh(i.direction, i.unit) if th else None,
             "dimension_weight": 0.0 if i.context else float(weights.get(i.dimension, dims[i.dimension].weight)),
             "context": i.context,
         })

@@ -75,6 +75,11 @@ class Threshold:
         return vocabulary.threshold_rule(self.rule, direction, self.levels[level],
                                          bound[level] if bound is not None else None, unit)
 
+    def describe_all_zh(self, direction: int, unit: str | None = None) -> str:
+        """Every level in one sentence (the catalogue's 预警规则 on pages, exports and reports)."""
+        return vocabulary.threshold_rules(self.rule, direction, self.levels,
+                                          self.floor if direction > 0 else self.ceiling, unit)
+
 
 @dataclass(frozen=True)
 class Evidence:

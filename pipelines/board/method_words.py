@@ -27,7 +27,9 @@ def catalogue_table(cat: pd.DataFrame) -> pd.DataFrame:
 
 def catalogue_details(part: pd.DataFrame) -> pd.DataFrame:
     out = part.assign(definition_zh=_definition(part),
-                      threshold_rule=part.threshold_rule.fillna("不预警（仅计入指数）"),
+                      threshold_rule=[r if isinstance(r, str) and r else
+                                      vocabulary.word("threshold_rule", "context" if ctx else "none")
+                                      for r, ctx in zip(part.threshold_rule, part.context)],
                       missing=part.missing.map(lambda m: vocabulary.word("missing_policy", m)),
                       min_sample=part.min_sample.map(lambda n: vocabulary.DASH if pd.isna(n) or not n else f"{int(n)}条"))
     return out[list(DETAILS_ZH)].rename(columns=DETAILS_ZH)

@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS indicator_catalogue (
     unit          VARCHAR,               -- display unit of the value: 比例 (a share, shown as %), 件/百人·年 …
     min_sample    INTEGER,               -- records needed before the value counts
     missing       VARCHAR,               -- missing-data policy: impute | zero | drop
-    threshold_rule VARCHAR,              -- each level's warning rule in words (黄色 …；橙色 …；红色 …), NULL when it never warns
+    threshold_rule VARCHAR,              -- every level's warning rule in one sentence (… 依次为黄色、橙色、红色预警), NULL when it never warns
     dimension_weight DOUBLE,             -- weight of the indicator's dimension in the index
     context       BOOLEAN,               -- shown in portraits, not part of the index (weight 0)
     definition_zh VARCHAR                -- the definition in words, the 口径 pages and reports show
