@@ -138,7 +138,8 @@ def test_each_format_has_every_section_stamp_caveat_and_figures_and_no_identifie
         d = docx.Document(str(written.path))
         assert len(d.inline_shapes) == 3
         learned = [vocabulary.word("learning_report", k) for k in ("section", "appendix")]  # pipelines/ml's part
-        assert [p.text for p in d.paragraphs if p.style.name == "Heading 1"] == list(W.SECTIONS.values()) + learned
+        assert [p.text for p in d.paragraphs if p.style.name == "Heading 1"] == \
+            list(W.SECTIONS.values()) + learned + [W.DEFINITIONS_HEAD]
     else:
         assert written.path.read_bytes()[:5] == b"%PDF-"
         assert _pdf_images(written.path) == 3
@@ -418,3 +419,20 @@ def test_numbers_on_coloured_cells_take_the_contrasting_ink(colour, ink):
     from pipelines.reports.charts import ink_on
 
     assert ink_on(colour) == ink
+
+
+def test_the_appendix_gives_every_indicator_its_definition_and_rule(county, reports):
+    """附录：the catalogue as the build stored it — each indicator once, with its 口径 in words and its rule."""
+    text = reports("md")[0].path.read_text(encoding="utf-8")
+    appendix = text[text.index(W.DEFINITIONS_HEAD):]
+    assert text.index(W.SECTIONS["method"]) < text.index(W.DEFINITIONS_HEAD)
+    rows = [line.split(" | ") for line in appendix.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    catalogue = _sql(county, """SELECT name_zh, definition_zh, coalesce(threshold_rule, '') FROM indicator_catalogue
+                                WHERE build_id = (SELECT build_id FROM build_runs ORDER BY built_at DESC LIMIT 1)""")
+    assert sorted(r[1] for r in rows) == sorted(c[0] for c in catalogue)
+    by_name = {c[0]: c for c in catalogue}
+    for r in rows:
+        name, definition, rule = by_name[r[1]]
+        assert r[2] == definition and definition.endswith("。")
+        assert r[3].rstrip(" |") == rule or (not rule and r[3].startswith("不预警"))
+    assert user_text.problems(appendix) == []

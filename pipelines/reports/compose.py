@@ -80,7 +80,25 @@ def compose(f: Facts, *, figures: bool = True) -> Document:
     _problems(doc, f)
     _method(doc, f)
     _learned(doc, f)
+    _definitions(doc, f)
     return doc
+
+
+def _definitions(doc: Document, f: Facts) -> None:
+    """附录：every indicator's 口径 in words and its warning rule, dimension by dimension, as the catalogue has them."""
+    cat = f.catalogue
+    if cat.empty or "definition_zh" not in cat:
+        return
+    doc.add(Heading(W.DEFINITIONS_HEAD))
+    doc.add(Para(W.DEFINITIONS_INTRO))
+    order = {d.dimension: i for i, d in enumerate(f.dimensions)}  # as in 二、分维度分析; context dimensions last
+    cat = cat.assign(_o=cat.dimension.map(order).fillna(len(order))).sort_values(["_o", "dimension"], kind="stable")
+    rows = []
+    for r in cat.itertuples():
+        rule = r.threshold_rule if isinstance(r.threshold_rule, str) and r.threshold_rule else (
+            vocabulary.word("threshold_rule", "context" if bool(r.context) else "none"))
+        rows.append([r.dimension_zh, r.name_zh, r.definition_zh or W.DASH, rule])
+    doc.add(Table(list(W.DEFINITIONS_TABLE), rows, widths=[1.5, 2.6, 6.6, 4.6]))
 
 
 def _learned(doc: Document, f: Facts) -> None:
