@@ -151,6 +151,16 @@ def test_ledger_before_any_unit_master(db, tmp_path, zt):
     assert _nothing_loaded(db)
 
 
+def test_init_says_what_it_made_in_words(tmp_path, zt):
+    from tests import user_text
+
+    first = zt("init", "--db", tmp_path / "w.duckdb", "--key", tmp_path / "k.key")
+    assert first.code == 0 and "数据库已就绪" in first.out and "新建" in first.out  # a new key: keep it safe
+    again = zt("init", "--db", tmp_path / "w.duckdb", "--key", tmp_path / "k.key")
+    assert again.code == 0 and "化名密钥" in again.out and "新建" not in again.out
+    assert user_text.problems((first.out + again.out).replace(str(tmp_path), "")) == []
+
+
 def test_missing_database_and_wrong_key(tmp_path, zt, key_file, db, monkeypatch):
     res = zt("ingest", "--db", tmp_path / "nope.duckdb", roster(tmp_path))
     assert res.code == 2 and "zhengtai init" in res.err

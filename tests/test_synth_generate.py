@@ -272,13 +272,17 @@ def test_numbers_in_texts_are_generated_people_and_listed(county):
         assert set(re.findall(r"(?<!\d)\d{17}[\dX](?!\d)", text)) <= ids
 
 
-def test_cli_prints_a_summary_and_rejects_an_unknown_scale(tmp_path, capsys):
+def test_cli_prints_a_summary_and_rejects_an_unknown_scale(tmp_path, capsys, monkeypatch):
     from pipelines.cli import main
 
-    assert main(["generate", "--scale", "county", "--seed", "11", "--out", str(tmp_path / "c"),
+    monkeypatch.chdir(tmp_path)  # a short relative folder: the summary's words are read below, not a temp path
+    assert main(["generate", "--scale", "county", "--seed", "11", "--out", "c",
                  "--start", "2024-01", "--end", "2024-06"]) == 0
     out = capsys.readouterr().out
-    assert "单位名册.xlsx" in out and "合计 total" in out
+    assert "单位名册.xlsx" in out and "合计" in out and "信访举报" in out
+    from tests import user_text
+
+    assert user_text.problems(out) == []  # the demo prints it: in words
     assert (tmp_path / "c" / "truth.json").exists()
     assert main(["generate", "--scale", "planet", "--out", str(tmp_path / "x")]) == 2
     assert "county, city, province, national" in capsys.readouterr().err

@@ -31,8 +31,9 @@ def init(db: Path, key: Path | None) -> None:
         warehouse.apply_schema(con)
         privacy.check_fingerprint(con, privacy.Pseudonymiser.from_file(kp))
     con.close()
-    click.echo(f"warehouse ready: {db}")
-    click.echo(f"pseudonymisation key: {kp}" + (" (created — keep it safe and out of the repository)" if created else ""))
+    click.echo(f"数据库已就绪：{db}")
+    click.echo(f"化名密钥：{kp}" + ("（新建。请妥善保管并备份，不要放进代码仓库：换了密钥，同一个人的化名就对不上了）"
+                                   if created else ""))
 
 
 @click.command()

@@ -25,17 +25,20 @@ def generate(scale: str, seed: int, out: Path, start: str, end: str) -> None:
     from pipelines.synth import generate as run
 
     summary = run(scale, seed, out, start=start, end=end)
-    table = Table(title=f"合成台账 synthetic ledgers: {scale}, seed {seed} → {out}")
-    table.add_column("文件 file", no_wrap=True)
-    table.add_column("类型 kind")
-    table.add_column("行数 rows", justify="right")
-    table.add_column("坏行 bad rows", justify="right")
+    from pipelines import vocabulary
+
+    table = Table(title=f"合成台账：{vocabulary.word('scale', scale)}规模，随机种子 {seed} → {out}")
+    table.add_column("文件", no_wrap=True)
+    table.add_column("台账")
+    table.add_column("行数", justify="right")
+    table.add_column("有意写错的行", justify="right")
     for f in summary["files"]:
-        table.add_row(f["file"], f["kind"], f"{f['rows']:,}", str(f["bad_rows"]))
-    table.add_row("合计 total", "", f"{summary['records']:,}", str(sum(f["bad_rows"] for f in summary["files"])))
+        table.add_row(f["file"], vocabulary.word("ledger", f["kind"]), f"{f['rows']:,}", str(f["bad_rows"]))
+    table.add_row("合计", "", f"{summary['records']:,}", str(sum(f["bad_rows"] for f in summary["files"])))
     console = Console(width=max(Console().width, 110))  # file names are long; don't cut them
     console.print(table)
-    console.print(f"{summary['units']:,} units in {summary['seconds']}s; ground truth in {Path(out) / 'truth.json'}")
+    console.print(f"{summary['units']:,}个单位，用时{summary['seconds']}秒；埋设的风险情形（检验用，计算时不读取）："
+                  f"{Path(out) / 'truth.json'}")
 
 
 COMMANDS = [generate]
