@@ -27,7 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipelines.index import IndexSettings, compute  # noqa: E402
 from pipelines.index.uncertainty import uncertainty  # noqa: E402
 
-ASEM = Path(os.environ.get("ZHENGTAI_ASEM_DIR", "/work/shared/reference-data/coinr-asem"))
+# COINr's ASEM data is read in place from the shared reference data beside the repository (never copied in).
+ASEM = Path(os.environ.get("ZHENGTAI_ASEM_DIR") or next(
+    (p for p in (up / "shared" / "reference-data" / "coinr-asem" for up in Path(__file__).resolve().parents)
+     if p.is_dir()), "shared/reference-data/coinr-asem"))
 
 
 def synthetic(n_units: int, n_ind: int = 30, n_pillars: int = 6, seed: int = 1):
