@@ -59,19 +59,14 @@ def quality(board: Board, user: User, identity: str | None = None) -> Quality:
     fresh["lag_days"] = lag
     fresh["stale"] = (fresh.records == 0) | ((lag > STALE_DAYS) & fresh.last_record.notna())
     return Quality(runs=runs, runs_detailed=county, reasons=reasons,
-                   may_see_rejected=county and user.can_see_records, notes_by_unit=notes_by_unit, coverage=wide, gaps=gaps, freshness=fresh)
+                   may_see_rejected=county and user.can_see_records, notes_by_unit=notes_by_unit,
+                   coverage=wide, gaps=gaps, freshness=fresh)
 
 
 def rejected_rows(board: Board, user: User, audit: Callable[[str, str | None, dict], None],
                   identity: str | None = None, limit: int = 500) -> pd.DataFrame:
-    """The raw rejected rows (pseudonymised), for county-wide analysts and admins; audited as they are handed
-    out, so merely opening the page leaves no record view in the audit trail."""
-    if not (user.scope.all_teams and user.can_see_records):
-        raise AccessDenied("拒收行明细仅对全县范围的分析人员开放")
-    rows = _words(board.q("rejected_rows", user.scope, identity=identity, limit=limit))
-    audit("view_records", "rejected_rows", {"what": "rejected_rows", "rows": int(len(rows))})
-    rows["source_file"] = rows.source_file.map(lambda p: PurePath(str(p)).name)
-    rows["source_sheet"] = rows.source_sheet.fillna(vocabulary.DASH)
+    """The raw rejected rows (pseudonymised), for county-wide analysts and admins."""
+    rows = _ledger_rows(board, user, audit, "rejected_rows", "rejected_rows", "拒收行明细", identity, limit)
     rows["raw"] = rows.raw.map(raw_text)
     return rows.rename(columns=REJECTED_ZH)
 
@@ -79,14 +74,22 @@ def rejected_rows(board: Board, user: User, audit: Callable[[str, str | None, di
 def quality_notes(board: Board, user: User, audit: Callable[[str, str | None, dict], None],
                   identity: str | None = None, limit: int = 500) -> pd.DataFrame:
     """The notes on fields stored as unknown (values masked like all ledger text), for county-wide analysts and
-    admins; audited as they are handed out, like the rejected rows."""
-    if not (user.scope.all_teams and user.can_see_records):
-        raise AccessDenied("字段说明明细仅对全县范围的分析人员开放")
-    notes = _words(board.q("quality_notes", user.scope, identity=identity, limit=limit))
-    audit("view_records", "data_quality_notes", {"what": "data_quality_notes", "rows": int(len(notes))})
-    notes["source_file"] = notes.source_file.map(lambda p: PurePath(str(p)).name)
-    notes["source_sheet"] = notes.source_sheet.fillna(vocabulary.DASH)
+    admins."""
+    notes = _ledger_rows(board, user, audit, "quality_notes", "data_quality_notes", "字段说明明细", identity, limit)
     return notes.rename(columns=NOTES_ZH)
+
+
+def _ledger_rows(board: Board, user: User, audit: Callable[[str, str | None, dict], None], query: str,
+                 target: str, what_zh: str, identity: str | None, limit: int) -> pd.DataFrame:
+    """Rows that quote ledgers, for county-wide analysts and admins only; audited as they are handed out, so
+    merely opening the page leaves no record view in the audit trail. File names only, never machine paths."""
+    if not (user.scope.all_teams and user.can_see_records):
+        raise AccessDenied(f"{what_zh}仅对全县范围的分析人员开放")
+    rows = _words(board.q(query, user.scope, identity=identity, limit=limit))
+    audit("view_records", target, {"what": target, "rows": int(len(rows))})
+    rows["source_file"] = rows.source_file.map(lambda p: PurePath(str(p)).name)
+    rows["source_sheet"] = rows.source_sheet.fillna(vocabulary.DASH)
+    return rows
 
 
 NOTES_ZH = {"kind": "台账类别", "source_file": "文件", "source_sheet": "工作表", "source_row": "行号",
