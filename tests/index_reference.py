@@ -17,8 +17,6 @@ def _shared(name: str, probe: str, env: str) -> Path:
     """reference-data/<name> beside the checkout (in any folder above it), or where the environment says."""
     candidates = [Path(os.environ[env])] if os.environ.get(env) else []
     candidates += [up / "shared" / "reference-data" / name for up in REPO.parents]
-    # CI checks out a clean clone away from the workspace; the reference data stays where the workspace keeps it
-    candidates.append(Path("/work/shared/reference-data") / name)
     for c in candidates:
         if (c / probe).exists():
             return c
